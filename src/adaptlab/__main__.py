@@ -1,0 +1,5 @@
+"""`python -m adaptlab` is the `adaptlab` command."""
+
+from adaptlab.cli.main import main
+
+main()

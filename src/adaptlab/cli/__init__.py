@@ -1,0 +1,1 @@
+"""The `adaptlab` command line: one typer module per command group."""

@@ -1,0 +1,3 @@
+"""Imports every command module so each registers its commands on the shared `app`."""
+
+from adaptlab.cli import embed, eval, ingest, models, run, search, status  # noqa: F401

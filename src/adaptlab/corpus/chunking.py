@@ -1,0 +1,115 @@
+"""Cutting documents into chunks: by words or by the model's tokens, on sentence boundaries.
+
+Both chunkers pack whole sentences until the budget is reached, carry a small overlap into the
+next chunk, and split a single over-long sentence by words. The token chunker measures with the
+embedding model's own tokenizer, so no chunk is silently truncated by `max_seq_length`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from adaptlab.corpus.sentences import split_sentences
+from adaptlab.corpus.types import Chunk, Document
+
+LengthFn = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    """`unit='words'`: size/overlap in words (seed default 500/20). `unit='tokens'`: in model tokens."""
+
+    unit: Literal["words", "tokens"] = "words"
+    size: int = 500
+    overlap: int = 20
+    model: str | None = None  # the tokenizer's model when unit == "tokens"
+
+    def fingerprint(self) -> str:
+        """Changes when re-chunking is needed."""
+        return f"{self.unit}:{self.size}:{self.overlap}:{self.model or ''}"
+
+
+def count_words(texts: Sequence[str]) -> list[int]:
+    return [len(t.split()) for t in texts]
+
+
+class SentencePacker:
+    """Packs sentences into pieces of at most `budget` units measured by `length`."""
+
+    def __init__(self, budget: int, overlap: int, length: LengthFn = count_words) -> None:
+        if budget <= 0:
+            raise ValueError("chunk size must be positive")
+        self.budget = budget
+        self.overlap = min(overlap, budget // 2)
+        self.length = length
+
+    def _split_long(self, sentence: str, size: int) -> list[tuple[str, int]]:
+        """A sentence over budget is cut by words, each piece measured again."""
+        words = sentence.split()
+        pieces: list[tuple[str, int]] = []
+        step = max(1, len(words))
+        while step > 1:
+            candidates = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+            sizes = self.length(candidates)
+            if max(sizes) <= size:
+                return list(zip(candidates, sizes))
+            step = max(1, int(step * size / max(sizes) * 0.9))
+        return [(w, n) for w, n in zip(words, self.length(words))]
+
+    def pack(self, text: str) -> list[str]:
+        sentences = split_sentences(text)
+        if not sentences:
+            return []
+        units: list[tuple[str, int]] = []
+        for sentence, n in zip(sentences, self.length(sentences)):
+            units.extend(self._split_long(sentence, self.budget) if n > self.budget else [(sentence, n)])
+        chunks: list[str] = []
+        current: list[tuple[str, int]] = []
+        total = 0
+        for sentence, n in units:
+            if current and total + n > self.budget:
+                chunks.append(" ".join(s for s, _ in current))
+                current = self._overlap_tail(current, n)
+                total = sum(k for _, k in current)
+            current.append((sentence, n))
+            total += n
+        if current:
+            chunks.append(" ".join(s for s, _ in current))
+        return chunks
+
+    def _overlap_tail(self, current: list[tuple[str, int]], next_size: int) -> list[tuple[str, int]]:
+        """Trailing whole sentences that fit the overlap (and leave room for the next sentence)."""
+        tail: list[tuple[str, int]] = []
+        room = min(self.overlap, self.budget - next_size)
+        for sentence, n in reversed(current):
+            if n > room:
+                break
+            tail.insert(0, (sentence, n))
+            room -= n
+        return tail
+
+
+class Chunker:
+    """Turns a Document into Chunks with its section heading as context."""
+
+    def __init__(self, config: ChunkingConfig, token_length: LengthFn | None = None) -> None:
+        if config.unit == "tokens" and token_length is None:
+            raise ValueError("token chunking needs the model's tokenizer (token_length)")
+        self.config = config
+        self.length = token_length if config.unit == "tokens" else count_words
+
+    def chunk(self, doc: Document) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for section in doc.sections:
+            heading = section.heading or doc.title
+            budget = self.config.size
+            if self.config.unit == "tokens" and heading:
+                # the heading is embedded with every chunk, so it spends part of the model's budget
+                budget -= self.length([heading])[0]
+            budget = max(budget, self.config.size // 4)
+            packer = SentencePacker(budget, self.config.overlap, self.length)
+            for piece in packer.pack(section.text):
+                chunks.append(Chunk(doc.doc_id, len(chunks), piece, heading=heading, page=section.page))
+        return chunks

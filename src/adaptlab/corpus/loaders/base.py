@@ -1,0 +1,29 @@
+"""The loader contract: a file path in, Documents out, or a LoadError whose message is the one-line reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from adaptlab.corpus.types import Document
+
+
+class LoadError(Exception):
+    """A file that cannot be loaded. The message is a short reason ("corrupt PDF: ...")."""
+
+
+@dataclass
+class LoaderOptions:
+    """Knobs for the structured formats (json/jsonl/csv) and MaStR; also the `corpus:` config section."""
+
+    text_fields: list[str] = field(default_factory=lambda: ["text", "content", "body"])
+    title_field: str | None = "title"
+    id_field: str | None = "id"
+    metadata_fields: list[str] | None = None  # None: every other scalar field
+    csv_delimiter: str | None = None  # None: sniff
+    max_file_mb: float = 100.0
+    mastr_schema_dir: Path | None = None  # default: the shared `mastr/` folder, else field names
+
+
+Loader = Callable[[Path, LoaderOptions], list[Document]]

@@ -1,0 +1,85 @@
+"""Retrieval evaluation of one model on one BEIR set, with exact search (the reference ranking)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adaptlab.corpus.types import content_hash
+from adaptlab.errors import AdaptlabError
+from adaptlab.eval.beir import BeirDataset, load_beir
+from adaptlab.eval.exact_search import exact_search
+from adaptlab.eval.metrics import ir_metrics
+from adaptlab.eval.xquad import XQUAD_PAIRS, xquad_to_beir
+from adaptlab.models.base import Embedder
+from adaptlab.models.encode import encode_documents
+
+
+@dataclass
+class RetrievalResult:
+    dataset: str
+    model: str
+    metrics: dict[str, float]
+    stats: dict[str, int]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def document_text(doc: dict[str, Any]) -> str:
+    """BEIR convention: the title, when there is one, precedes the text."""
+    title = (doc.get("title") or "").strip()
+    return f"{title}\n{doc.get('text', '')}" if title else str(doc.get("text", ""))
+
+
+class DocumentVectorCache:
+    """Sets that share a corpus (xquad en-en and de-en) encode it once per model."""
+
+    def __init__(self) -> None:
+        self._vectors: dict[tuple[str, str], np.ndarray] = {}
+
+    def get(self, embedder: Embedder, texts: list[str], batch_size: int) -> np.ndarray:
+        key = (embedder.name, content_hash(*texts))
+        if key not in self._vectors:
+            self._vectors[key] = encode_documents(embedder, texts, batch_size=batch_size)
+        return self._vectors[key]
+
+
+def evaluate_retrieval(
+    embedder: Embedder,
+    dataset: BeirDataset,
+    k: int = 100,
+    batch_size: int = 32,
+    cache: DocumentVectorCache | None = None,
+) -> RetrievalResult:
+    start = time.perf_counter()
+    doc_ids = list(dataset.corpus)
+    query_ids = list(dataset.queries)
+    texts = [document_text(dataset.corpus[d]) for d in doc_ids]
+    doc_vecs = (cache or DocumentVectorCache()).get(embedder, texts, batch_size)
+    query_vecs = embedder.encode_queries([dataset.queries[q] for q in query_ids], batch_size=batch_size)
+    run = exact_search(query_vecs, doc_vecs, doc_ids, query_ids, k=k)
+    metrics = ir_metrics(dataset.qrels, run)
+    return RetrievalResult(dataset.name, embedder.name, metrics, dataset.stats(), time.perf_counter() - start)
+
+
+def resolve_datasets(names: list[str]) -> list[BeirDataset]:
+    """'xquad' → the four XQuAD pairs; 'xquad-de-en' → one; anything else is a BEIR folder."""
+    from adaptlab.datasets import dataset_dir
+
+    found: list[BeirDataset] = []
+    for name in names:
+        if name == "xquad" or name.startswith("xquad-"):
+            pairs = XQUAD_PAIRS if name == "xquad" else (name.removeprefix("xquad-"),)
+            found.extend(xquad_to_beir(dataset_dir("xquad"), pair) for pair in pairs)
+        else:
+            path = Path(name).expanduser()
+            if not path.is_dir():
+                raise AdaptlabError(f"dataset '{name}' is neither 'xquad[-PAIR]' nor a BEIR folder")
+            found.append(load_beir(path))
+    return found

@@ -1,0 +1,1 @@
+"""Model zoo: registry of offline models, resolution of their weights, and embedder backends."""

@@ -1,0 +1,211 @@
+"""The stages wired to a workspace and a config: what the CLI, the Python API and `adaptlab run` call.
+
+Each function does one stage, logs one MLflow run and returns a plain report object.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from adaptlab.config import ChunkingSection, CorpusConfig, ExperimentConfig, VectorsSection, expand_path
+from adaptlab.corpus.chunking import ChunkingConfig
+from adaptlab.corpus.ingest import IngestReport, Ingestor, iter_files
+from adaptlab.corpus.loaders.base import LoaderOptions
+from adaptlab.corpus.store import CorpusStore
+from adaptlab.errors import AdaptlabError
+from adaptlab.eval.retrieval_eval import (
+    DocumentVectorCache,
+    RetrievalResult,
+    evaluate_retrieval,
+    resolve_datasets,
+)
+from adaptlab.jsonio import write_json
+from adaptlab.models.base import Embedder
+from adaptlab.models.loading import load_embedder
+from adaptlab.models.token_counter import load_token_counter
+from adaptlab.progress import make_progress
+from adaptlab.retrieval.dense import DenseRetriever, SearchHit
+from adaptlab.tracking.mlflow_runs import tracked_run
+from adaptlab.vectors.embed_stage import EmbedReport, run_embed
+from adaptlab.vectors.milvus_store import IndexConfig, MilvusVectorStore, collection_name
+from adaptlab.workspace import Workspace
+
+DEFAULT_WORD_CHUNK = 500
+
+
+@dataclass
+class Session:
+    """A workspace plus the settings every stage shares; opens the store and Milvus lazily."""
+
+    workspace: Workspace
+    config: ExperimentConfig
+    tracking_uri: str | None = None
+    console: Console | None = None
+    _store: CorpusStore | None = None
+    _vectors: MilvusVectorStore | None = None
+
+    @classmethod
+    def open(
+        cls,
+        workspace: str | Path | None = None,
+        config: ExperimentConfig | None = None,
+        milvus_uri: str | None = None,
+        tracking_uri: str | None = None,
+        console: Console | None = None,
+    ) -> "Session":
+        config = config or ExperimentConfig()
+        if milvus_uri:
+            config.vectors.uri = milvus_uri
+        ws = Workspace.resolve(workspace or config.workspace)
+        return cls(ws, config, tracking_uri or config.tracking.uri, console or Console(stderr=True))
+
+    @property
+    def store(self) -> CorpusStore:
+        if self._store is None:
+            self._store = CorpusStore(self.workspace.corpus_db)
+        return self._store
+
+    @property
+    def vectors(self) -> MilvusVectorStore:
+        if self._vectors is None:
+            cfg = self.config.vectors
+            self._vectors = MilvusVectorStore(cfg.uri or self.workspace.milvus_uri, os.environ.get(cfg.token_env))
+        return self._vectors
+
+    @property
+    def index(self) -> IndexConfig:
+        return index_config(self.config.vectors)
+
+    def embedder(self, model: str) -> Embedder:
+        return load_embedder(model, self.workspace.model_cache)
+
+    def collection(self, model: str) -> str:
+        return collection_name(self.config.corpus.name, self.embedder(model).name)
+
+    def close(self) -> None:
+        if self._vectors is not None:
+            self._vectors.close()
+            self._vectors = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, name: str, params: dict[str, Any]):
+        return tracked_run(self.workspace, name, params, self.tracking_uri, self.config.tracking.experiment)
+
+
+def index_config(cfg: VectorsSection) -> IndexConfig:
+    return IndexConfig(cfg.index_type, cfg.metric, dict(cfg.params), dict(cfg.search_params))
+
+
+def loader_options(cfg: CorpusConfig) -> LoaderOptions:
+    return LoaderOptions(
+        text_fields=list(cfg.text_fields),
+        title_field=cfg.title_field,
+        id_field=cfg.id_field,
+        metadata_fields=cfg.metadata_fields,
+        max_file_mb=cfg.max_file_mb,
+    )
+
+
+def chunking_plan(
+    cfg: ChunkingSection, cache_dir: Path
+) -> tuple[ChunkingConfig, Callable[[Sequence[str]], list[int]] | None]:
+    """Resolve chunk size and, for token chunks, the model's tokenizer (special tokens excluded)."""
+    if cfg.unit == "words":
+        return ChunkingConfig("words", cfg.size or DEFAULT_WORD_CHUNK, cfg.overlap), None
+    if not cfg.model:
+        raise AdaptlabError("token chunking needs a model: set chunking.model or pass --chunk-model")
+    counter = load_token_counter(cfg.model, cache_dir)
+    size = min(cfg.size or counter.budget, counter.budget)
+    return ChunkingConfig("tokens", size, cfg.overlap, counter.model), counter.count
+
+
+def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -> IngestReport:
+    """Ingest files and folders into the workspace corpus."""
+    cfg = session.config
+    chunking, token_length = chunking_plan(cfg.chunking, session.workspace.model_cache)
+    ingestor = Ingestor(
+        session.store, chunking, loader_options(cfg.corpus), token_length, tuple(cfg.corpus.languages)
+    )
+    report = IngestReport()
+    resolved = [expand_path(str(p)) for p in paths]
+    params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune}
+    with session.run("ingest", params) as run:
+        files = list(iter_files(resolved, report))
+        with make_progress(session.console, unit="files") as progress:
+            task = progress.add_task("ingest", total=len(files))
+            for path in files:
+                progress.update(task, description=f"ingest {path.name[:40]}")
+                ingestor.ingest_file(path, report)
+                progress.advance(task)
+            progress.update(task, description="ingest")
+        if prune:
+            ingestor.prune(report)
+        run.log_metrics({k: v for k, v in report.as_dict().items() if isinstance(v, (int, float))})
+        if report.skipped:
+            run.log_dict([s.__dict__ for s in report.skipped], "skipped.json")
+    return report
+
+
+def embed(session: Session, model: str) -> EmbedReport:
+    """Bring the model's collection up to date with the corpus."""
+    embedder = session.embedder(model)
+    collection = session.collection(model)
+    params = {"model": embedder.name, "collection": collection, "index": session.index.index_type,
+              "metric": session.index.metric, "batch_size": session.config.embed.batch_size}
+    with session.run("embed", params) as run:
+        report = run_embed(
+            session.store, session.vectors, embedder, collection, session.index,
+            batch_size=session.config.embed.batch_size, block_size=session.config.embed.block_size,
+            console=session.console,
+        )
+        run.log_metrics({
+            "embedded_now": report.embedded_now, "vectors": report.vectors_in_collection,
+            "chunks": report.chunks_in_corpus, "chunks_per_s": report.chunks_per_second,
+            "over_length_chunks": report.over_length,
+        })
+    return report
+
+
+def search(session: Session, model: str, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+    """Dense search in the model's collection."""
+    retriever = DenseRetriever(session.store, session.vectors, session.embedder(model), session.collection(model), session.index)
+    return retriever.search_many(queries, k=k, filter=filter)
+
+
+def evaluate(session: Session, models: Sequence[str], datasets: Sequence[str], k: int = 100) -> list[RetrievalResult]:
+    """Each model on each BEIR set; JSON written to the workspace results folder and logged."""
+    sets = resolve_datasets(list(datasets))
+    results: list[RetrievalResult] = []
+    cache = DocumentVectorCache()
+    for model in models:
+        embedder = session.embedder(model)
+        with session.run("eval-retrieval", {"model": embedder.name, "datasets": [d.name for d in sets], "k": k}) as run:
+            for dataset in sets:
+                session.console.print(f"evaluating {embedder.name} on {dataset.name} ({len(dataset.queries)} queries)")
+                result = evaluate_retrieval(embedder, dataset, k, session.config.embed.batch_size, cache)
+                results.append(result)
+                run.log_metrics({f"{dataset.name}/{m}": v for m, v in result.metrics.items()})
+            path = write_json(
+                [r.as_dict() for r in results if r.model == embedder.name],
+                session.workspace.results_dir / f"eval-{_slug(embedder.name)}.json",
+            )
+            run.log_artifact(path)
+    return results
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[-80:]

@@ -1,0 +1,1 @@
+"""Retrieval: dense search over Milvus (BM25, hybrid and reranking build on it)."""

@@ -1,0 +1,1 @@
+"""Experiment tracking: every computing command logs an MLflow run."""

@@ -1,0 +1,52 @@
+"""Shared fixtures: a fresh workspace per test, the CLI as a real subprocess, the shared data folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adaptlab.datasets import data_root
+
+FIXTURES = Path(__file__).parent / "fixtures"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "ws"
+    monkeypatch.setenv("ADAPTLAB_WORKSPACE", str(path))
+    return path
+
+
+@pytest.fixture
+def docs_dir(tmp_path: Path) -> Path:
+    """A copy of the small document fixtures (tests may edit and delete files)."""
+    target = tmp_path / "docs"
+    shutil.copytree(FIXTURES / "docs", target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    root = data_root()
+    if root is None:
+        pytest.skip("../shared/data not found (set ADAPTLAB_DATA)")
+    return root
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The real `adaptlab` command in a subprocess: exit codes and stderr exactly as a user sees them."""
+    return subprocess.run(
+        [sys.executable, "-m", "adaptlab", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+    )
