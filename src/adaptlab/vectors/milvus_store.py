@@ -6,6 +6,7 @@ never makes a duplicate: what makes `embed` safe to kill and resume.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,11 @@ class Hit:
     fields: dict[str, Any]
 
 
+def _reason(exc: Exception) -> str:
+    """pymilvus errors carry the server's message; show that, on one line."""
+    return str(getattr(exc, "message", None) or exc).splitlines()[0]
+
+
 def collection_name(corpus: str, model: str) -> str:
     """A valid Milvus collection name for one corpus and one model."""
     slug = re.sub(r"[^0-9A-Za-z_]+", "_", f"{corpus}__{model}").strip("_")
@@ -72,17 +78,26 @@ class MilvusVectorStore:
     def __init__(self, uri: str, token: str | None = None) -> None:
         from pymilvus import MilvusClient
 
+        # pymilvus logs every failed RPC with a traceback; the errors we raise already say what went wrong
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.uri = uri
+        self._loaded: set[str] = set()
         try:
             self.client = MilvusClient(uri=uri, token=token or "")
         except Exception as exc:  # connection problems are user-fixable
-            raise AdaptlabError(f"cannot open Milvus at {uri}: {str(exc).splitlines()[0]}") from None
+            raise AdaptlabError(f"cannot open Milvus at {uri}: {_reason(exc)}") from None
 
     def close(self) -> None:
         self.client.close()
 
     def has(self, name: str) -> bool:
         return bool(self.client.has_collection(name))
+
+    def _load(self, name: str) -> None:
+        """A collection opened by another process starts released; searching or querying needs it loaded."""
+        if name not in self._loaded:
+            self.client.load_collection(name)
+            self._loaded.add(name)
 
     def ensure_collection(self, name: str, dim: int, index: IndexConfig) -> bool:
         """Create the collection with scalar fields for filtering; True if it was created now."""
@@ -127,12 +142,14 @@ class MilvusVectorStore:
     def count(self, name: str) -> int:
         if not self.has(name):
             return 0
+        self._load(name)
         res = self.client.query(name, filter="", output_fields=["count(*)"])
         return int(res[0]["count(*)"])
 
     def all_ids(self, name: str) -> set[str]:
         """Every primary key in the collection (used to reconcile after a crash)."""
         ids: set[str] = set()
+        self._load(name)
         iterator = self.client.query_iterator(name, batch_size=4096, filter="", output_fields=["id"])
         while True:
             page = iterator.next()
@@ -152,6 +169,7 @@ class MilvusVectorStore:
     ) -> list[list[Hit]]:
         if not self.has(name):
             raise AdaptlabError(f"collection '{name}' does not exist in {self.uri}; run `adaptlab embed` first")
+        self._load(name)
         try:
             results = self.client.search(
                 name,
@@ -163,13 +181,14 @@ class MilvusVectorStore:
             )
         except Exception as exc:
             if filter:
-                raise AdaptlabError(f"bad filter {filter!r}: {str(exc).splitlines()[0]}") from None
+                raise AdaptlabError(f"bad filter {filter!r}: {_reason(exc)}") from None
             raise
         return [[Hit(str(h["id"]), float(h["distance"]), dict(h.get("entity") or {})) for h in hits] for hits in results]
 
     def drop(self, name: str) -> None:
         if self.has(name):
             self.client.drop_collection(name)
+        self._loaded.discard(name)
 
     def list_collections(self) -> list[str]:
         return sorted(self.client.list_collections())

@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from adaptlab.config import load_config, parse_config
+from adaptlab.errors import ConfigError
+from adaptlab.experiment import DEMO_CONFIG
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_unknown_key_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'chunking.sise'"):
+        parse_config({"chunking": {"sise": 3}})
+
+
+def test_bad_value_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"'vectors.index_type'"):
+        parse_config({"vectors": {"index_type": "IVF_PQ"}})
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: a\nmodels: [minilm\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"x.yaml line \d+: invalid YAML"):
+        load_config(path)
+
+
+def test_demo_yaml_is_what_the_demo_runs() -> None:
+    assert yaml.safe_load((CONFIGS / "demo.yaml").read_text(encoding="utf-8")) == DEMO_CONFIG
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_validates(path: Path) -> None:
+    assert load_config(path).models
