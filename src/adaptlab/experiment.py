@@ -24,7 +24,7 @@ DEMO_CONFIG: dict = {
     "name": "demo",
     "corpus": {
         "name": "energy",
-        "paths": ["${data}/gesetze", "${data}/oeo", "${data}/mastr"],
+        "paths": ["${data}/gesetze", "${data}/oeo", "${data}/mastr/bnetza_mastr_*_raw.csv"],
         "languages": ["de", "en"],
     },
     "chunking": {"unit": "tokens", "model": "minilm", "overlap": 20},

@@ -5,6 +5,7 @@ Each function does one stage, logs one MLflow run and returns a plain report obj
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -146,6 +147,19 @@ def chunking_plan(
     return ChunkingConfig("tokens", size, cfg.overlap, counter.model), counter.count
 
 
+def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """`${data}` and `~` resolved; glob patterns (`mastr/*_raw.csv`) expanded, sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = expand_path(str(raw))
+        if glob.has_magic(str(path)):
+            matches = sorted(Path(p) for p in glob.glob(str(path)))
+            found.extend(matches or [path])  # no match: reported as missing by the ingest stage
+        else:
+            found.append(path)
+    return found
+
+
 def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -> IngestReport:
     """Ingest files and folders into the workspace corpus."""
     cfg = session.config
@@ -154,7 +168,7 @@ def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -
         session.store, chunking, loader_options(cfg.corpus), token_length, tuple(cfg.corpus.languages)
     )
     report = IngestReport()
-    resolved = [expand_path(str(p)) for p in paths]
+    resolved = expand_paths(paths)
     params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune}
     with session.run("ingest", params) as run:
         files = list(iter_files(resolved, report))

@@ -12,6 +12,8 @@ from adaptlab.errors import AdaptlabError
 # Offline first: never let a library reach for the Hugging Face Hub behind the user's back.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# gRPC (Milvus' transport) logs harmless keepalive renegotiations ("too_many_pings") on long runs
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
 app = typer.Typer(
     name="adaptlab",

@@ -49,11 +49,16 @@ class RunLogger:
             self._mlflow.log_dict(data, filename)
 
 
-def _quiet() -> None:
+def _import_mlflow() -> Any:
+    """mlflow, imported quietly: its loggers are configured at import, so levels are set after it."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import mlflow
+
     for name in ("alembic", "mlflow", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    return mlflow
 
 
 def _experiment_id(mlflow: Any, workspace: Workspace, name: str, local: bool) -> str:
@@ -77,9 +82,7 @@ def tracked_run(
     if tracking_uri and tracking_uri.lower() == "none":
         yield RunLogger(None, None)
         return
-    _quiet()
-    import mlflow
-
+    mlflow = _import_mlflow()
     uri = tracking_uri or workspace.tracking_uri
     mlflow.set_tracking_uri(uri)
     exp_id = _experiment_id(mlflow, workspace, experiment, local=tracking_uri is None)
@@ -94,9 +97,7 @@ def recent_runs(workspace: Workspace, limit: int = 5, tracking_uri: str | None =
     """The last runs for `status`; empty when no store exists yet (does not create one)."""
     if tracking_uri is None and not (workspace.root / "mlflow.sqlite").exists():
         return []
-    _quiet()
-    import mlflow
-
+    mlflow = _import_mlflow()
     mlflow.set_tracking_uri(tracking_uri or workspace.tracking_uri)
     exp = mlflow.get_experiment_by_name(EXPERIMENT)
     if exp is None:

@@ -7,6 +7,7 @@ never makes a duplicate: what makes `embed` safe to kill and resume.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,7 @@ class MilvusVectorStore:
     """One Milvus connection; collections are created on first use with the configured index."""
 
     def __init__(self, uri: str, token: str | None = None) -> None:
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")  # keepalive chatter on long runs, not errors
         from pymilvus import MilvusClient
 
         # pymilvus logs every failed RPC with a traceback; the errors we raise already say what went wrong
