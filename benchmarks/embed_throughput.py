@@ -33,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 CHUNK_OVERLAP = 20
 SEED = 13
@@ -65,7 +65,10 @@ def load_average() -> list[float] | None:
 
 def uptime_line() -> str | None:
     try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip() or None
+        return (
+            subprocess.run(["uptime"], check=False, capture_output=True, text=True, timeout=5).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -127,7 +130,7 @@ def build_chunks(n_chunks: int, cache_dir: Path) -> tuple[list[str], dict[str, A
     available = len(texts)
     random.Random(SEED).shuffle(texts)
     if len(texts) < n_chunks:  # a small data folder: repeat the shuffled list to reach N
-        texts = (texts * (n_chunks // len(texts) + 1))
+        texts = texts * (n_chunks // len(texts) + 1)
     texts = texts[:n_chunks]
     tokens = counter.count(texts)
     info = {
@@ -245,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "embed_throughput",
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": "python benchmarks/embed_throughput.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python benchmarks/embed_throughput.py "
+        + " ".join(sys.argv[1:] if argv is None else argv),
         "model": spec.name,
         "device": "cpu",
         "n_chunks": n,
@@ -285,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     write_json(result, args.output)
 
     print()
-    print(f"embed throughput, {spec.name}, {n} chunks (mean {chunk_info['mean_tokens_per_chunk']} tokens), "
-          f"batch {args.batch_size}, {torch.get_num_threads()} torch threads, load {load_before}")
+    print(
+        f"embed throughput, {spec.name}, {n} chunks (mean {chunk_info['mean_tokens_per_chunk']} tokens), "
+        f"batch {args.batch_size}, {torch.get_num_threads()} torch threads, load {load_before}"
+    )
     print(f"{'side':10s} {'min s':>8s} {'median s':>9s} {'chunks/s':>9s}")
     for side in ("baseline", "adaptlab"):
         if "median_s" in result[side]:
@@ -295,8 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     if "ratio_adaptlab_over_baseline" in result:
         a = result["agreement"]
         print(f"ratio adaptlab/baseline (median throughput): {result['ratio_adaptlab_over_baseline']:.3f}")
-        print(f"agreement: min cosine {a['min_cosine']:.6f}, max |diff| {a['max_abs_diff']:.2e}"
-              f"{'' if a['ok'] else '  <-- DISAGREE'}")
+        print(
+            f"agreement: min cosine {a['min_cosine']:.6f}, max |diff| {a['max_abs_diff']:.2e}"
+            f"{'' if a['ok'] else '  <-- DISAGREE'}"
+        )
     else:
         print(f"baseline {baseline_note}")
     print(f"wrote {args.output}")

@@ -24,13 +24,7 @@ DEMO_CONFIG: dict = {
     "name": "demo",
     "corpus": {
         "name": "energy",
-        "paths": [
-            "${data}/gesetze/enwg_2005.md",
-            "${data}/gesetze/ksg.md",
-            "${data}/gesetze/windseeg.md",
-            "${data}/oeo",
-            "${data}/mastr/bnetza_mastr_*_raw.csv",
-        ],
+        "paths": ["${data}/gesetze", "${data}/oeo", "${data}/mastr/bnetza_mastr_*_raw.csv"],
         "languages": ["de", "en"],
     },
     "chunking": {"unit": "tokens", "model": "minilm", "overlap": 20},

@@ -1,7 +1,8 @@
-"""The encode path every stage uses: texts in length order, fixed-size blocks, results in input order.
+"""The encode path every stage uses: texts in token-length order, fixed-size blocks, results in input order.
 
-Sorting the whole workload by length (not just each call's batch) keeps similar lengths together,
-so batches carry little padding; blocks bound memory and give resumable checkpoints.
+Sorting the whole workload by token count (not each call's batch by characters) keeps similar lengths
+together: on German law chunks padding drops from ~8 % of computed tokens (character sort, what
+`SentenceTransformer.encode` does) to ~1 %. Blocks bound memory and are the resume checkpoints.
 """
 
 from __future__ import annotations
@@ -13,19 +14,39 @@ import numpy as np
 from adaptlab.models.base import Embedder
 
 
-def length_order(texts: Sequence[str]) -> list[int]:
-    """Indices of `texts`, longest first (the ETA errs on the safe side and OOM shows up early)."""
-    return sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+def token_lengths(embedder: Embedder, texts: Sequence[str]) -> list[int] | None:
+    """Tokens per text as the model sees them (capped at its max_seq_length), or None without a tokenizer."""
+    counts = embedder.count_tokens(texts) if texts else None
+    if counts is None:
+        return None
+    cap = embedder.max_seq_length
+    return [min(n, cap) for n in counts] if cap else list(counts)
+
+
+def length_order(texts: Sequence[str], lengths: Sequence[int] | None = None) -> list[int]:
+    """Indices, longest first (the ETA errs on the safe side and OOM shows up early)."""
+    key = lengths if lengths is not None else [len(t) for t in texts]
+    return sorted(range(len(texts)), key=lambda i: key[i], reverse=True)
 
 
 def iter_blocks(
     embedder: Embedder, texts: Sequence[str], batch_size: int = 32, block_size: int = 512
 ) -> Iterator[tuple[list[int], np.ndarray]]:
     """Yield (indices, vectors) per block, in length order."""
-    order = length_order(texts)
+    lengths = token_lengths(embedder, texts)
+    order = length_order(texts, lengths)
     for start in range(0, len(order), block_size):
         idx = order[start : start + block_size]
-        yield idx, embedder.encode_documents([texts[i] for i in idx], batch_size=batch_size)
+        block = [texts[i] for i in idx]
+        if lengths is None:
+            yield idx, embedder.encode_documents(block, batch_size=batch_size)
+            continue
+        # one call per batch, so a backend's own character sort cannot regroup the token-sorted batches
+        parts = [
+            embedder.encode_documents(block[s : s + batch_size], batch_size=batch_size)
+            for s in range(0, len(block), batch_size)
+        ]
+        yield idx, np.concatenate(parts)
 
 
 def encode_documents(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -42,22 +42,7 @@ class ModelSpec:
     kind: Literal["embedding"] = "embedding"
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready view (paths as strings, tuples as lists)."""
-        return {
-            "name": self.name,
-            "display_name": self.display_name,
-            "kind": self.kind,
-            "backend": self.backend,
-            "dim": self.dim,
-            "max_seq_length": self.max_seq_length,
-            "languages": list(self.languages),
-            "size_mb": self.size_mb,
-            "packages": list(self.packages),
-            "install": self.install,
-            "trainable": self.trainable,
-            "notes": self.notes,
-            "local_path": str(self.local_path) if self.local_path else None,
-        }
+        return spec_dict(self)
 
 
 @dataclass(frozen=True)
@@ -79,21 +64,16 @@ class LLMSpec:
     local_path: Path | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "display_name": self.display_name,
-            "kind": self.kind,
-            "backend": self.backend,
-            "dim": self.dim,
-            "max_seq_length": self.max_seq_length,
-            "languages": list(self.languages),
-            "size_mb": self.size_mb,
-            "packages": list(self.packages),
-            "install": self.install,
-            "trainable": self.trainable,
-            "notes": self.notes,
-            "local_path": None,
-        }
+        return spec_dict(self)
+
+
+def spec_dict(spec: "ModelSpec | LLMSpec") -> dict[str, object]:
+    """JSON-ready view of a spec (paths as strings, tuples as lists)."""
+    data: dict[str, object] = {}
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        data[f.name] = list(value) if isinstance(value, tuple) else str(value) if isinstance(value, Path) else value
+    return data
 
 
 _MULTI = ("multilingual",)
