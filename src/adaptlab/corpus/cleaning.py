@@ -6,9 +6,11 @@ import re
 import unicodedata
 from collections import Counter
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = dict.fromkeys(map(ord, "\u00a0\u2002\u2003\u2009\u202f\u3000\t"), " ")
+# regex substitutions run in C; str.translate with a dict walks every character in Python
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_SPACES = re.compile("[\u00a0\u2002\u2003\u2009\u202f\u3000\t]")
 _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb06": "st"}
+_LIGATURE = re.compile("[" + "".join(_LIGATURES) + "]")
 # "Energie-\nwirtschaft" -> "Energiewirtschaft"; "Nord-\nSüd" keeps its hyphen; "Wind-\nund Solar" keeps "Wind- und".
 _CONJUNCTIONS = r"(?!(?:und|oder|bzw|sowie|bis|als|and|or|to)\b)"
 _HYPHEN_BREAK = re.compile(r"(\w)[-\u2010]\n[ \t]*" + _CONJUNCTIONS + r"([a-zäöüß])")
@@ -20,9 +22,9 @@ _LIST_START = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\(\d+\)|[a-z][.)]|\([a-z]\))\s
 def normalize_unicode(text: str) -> str:
     """NFC (not NFKC: it would turn m² into m2), plus ligatures, invisible characters and odd spaces."""
     text = unicodedata.normalize("NFC", text)
-    for lig, plain in _LIGATURES.items():
-        text = text.replace(lig, plain)
-    return text.translate(_INVISIBLE).translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n")
+    text = _LIGATURE.sub(lambda m: _LIGATURES[m.group()], text)
+    text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def dehyphenate(text: str) -> str:

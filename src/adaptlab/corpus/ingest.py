@@ -134,7 +134,7 @@ class Ingestor:
             doc.lang = detect_language(doc.title + "\n" + doc.text, self.languages)[0]
         chunks = self.chunker.chunk(doc)
         for chunk in chunks:
-            lang = detect_language(chunk.text, self.languages)[0]
+            lang = detect_language(chunk.text, self.languages, sample_chars=600)[0]
             chunk.lang = doc.lang if lang == "und" else lang
         return doc, chunks
 

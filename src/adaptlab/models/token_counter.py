@@ -39,8 +39,11 @@ def _from_tokenizer_json(model: str, tokenizer_file: Path, max_seq_length: int) 
     tokenizer.no_padding()
     specials = len(tokenizer.encode("", add_special_tokens=True).ids)
 
+    # encode_batch_fast skips character offsets, which counting does not need (~40 % faster)
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+
     def count(texts: list[str]) -> list[int]:
-        return [len(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=False)] if texts else []
+        return [len(e.ids) for e in encode(texts, add_special_tokens=False)] if texts else []
 
     return TokenCounter(model, max_seq_length, specials, count)
 
