@@ -29,15 +29,21 @@ from adaptlab.eval.retrieval_eval import (
 from adaptlab.jsonio import write_json
 from adaptlab.models.base import Embedder
 from adaptlab.models.loading import load_embedder
+from adaptlab.models.registry import get_spec
 from adaptlab.models.token_counter import load_token_counter
 from adaptlab.progress import make_progress
+from adaptlab.eval.hybrid_eval import RETRIEVERS, evaluate_bm25, evaluate_hybrid
+from adaptlab.retrieval.bm25 import WorkspaceBM25
 from adaptlab.retrieval.dense import DenseRetriever, SearchHit
+from adaptlab.retrieval.fusion import FUSION_METHODS
+from adaptlab.retrieval.hybrid import HybridRetriever
 from adaptlab.tracking.mlflow_runs import tracked_run
 from adaptlab.vectors.embed_stage import EmbedReport, run_embed
 from adaptlab.vectors.milvus_store import IndexConfig, MilvusVectorStore, collection_name
 from adaptlab.workspace import Workspace
 
 DEFAULT_WORD_CHUNK = 500
+SEARCH_MODES = ("dense", "bm25", "hybrid")
 
 
 @dataclass
@@ -50,6 +56,7 @@ class Session:
     console: Console | None = None
     _store: CorpusStore | None = None
     _vectors: MilvusVectorStore | None = None
+    _bm25: WorkspaceBM25 | None = None
 
     @classmethod
     def open(
@@ -87,7 +94,15 @@ class Session:
         return load_embedder(model, self.workspace.model_cache)
 
     def collection(self, model: str) -> str:
-        return collection_name(self.config.corpus.name, self.embedder(model).name)
+        """The model's collection for this corpus (named from the zoo spec: no model load needed)."""
+        return collection_name(self.config.corpus.name, get_spec(model).name)
+
+    @property
+    def bm25(self) -> WorkspaceBM25:
+        """The corpus' BM25 index, kept for the session and rebuilt when the corpus changes."""
+        if self._bm25 is None:
+            self._bm25 = WorkspaceBM25(self.store, self.workspace.root / "bm25" / self.config.corpus.name)
+        return self._bm25
 
     def close(self) -> None:
         if self._vectors is not None:
@@ -96,6 +111,7 @@ class Session:
         if self._store is not None:
             self._store.close()
             self._store = None
+        self._bm25 = None
 
     def __enter__(self) -> "Session":
         return self
@@ -113,11 +129,16 @@ class Session:
     def embed(self, model: str = "minilm") -> EmbedReport:
         return embed(self, model)
 
-    def search(self, query: str, k: int = 10, filter: str | None = None, model: str = "minilm") -> list[SearchHit]:
-        return search(self, model, [query], k, filter)[0]
+    def search(
+        self, query: str, k: int = 10, filter: str | None = None, model: str = "minilm", mode: str = "dense"
+    ) -> list[SearchHit]:
+        return search(self, model, [query], k, filter, mode)[0]
 
-    def evaluate(self, models: Sequence[str], datasets: Sequence[str], k: int = 100) -> list[RetrievalResult]:
-        return evaluate(self, models, datasets, k)
+    def evaluate(
+        self, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
+        fusion: str = "rrf",
+    ) -> list[RetrievalResult]:
+        return evaluate(self, models, datasets, k, retriever, fusion)
 
 
 def index_config(cfg: VectorsSection) -> IndexConfig:
@@ -207,14 +228,26 @@ def embed(session: Session, model: str) -> EmbedReport:
     return report
 
 
-def search(session: Session, model: str, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
-    """Dense search in the model's collection."""
-    retriever = DenseRetriever(session.store, session.vectors, session.embedder(model), session.collection(model), session.index)
+def search(
+    session: Session, model: str, queries: list[str], k: int = 10, filter: str | None = None, mode: str = "dense"
+) -> list[list[SearchHit]]:
+    """Dense search in the model's collection, BM25 over the corpus, or both fused by RRF ("hybrid")."""
+    if mode not in SEARCH_MODES:
+        raise AdaptlabError(f"unknown search mode '{mode}'; use one of {', '.join(SEARCH_MODES)}")
+    if mode == "bm25":
+        return session.bm25.search_many(queries, k=k, filter=filter)
+    dense = DenseRetriever(session.store, session.vectors, session.embedder(model), session.collection(model), session.index)
+    retriever = dense if mode == "dense" else HybridRetriever(dense, session.bm25)
     return retriever.search_many(queries, k=k, filter=filter)
 
 
-def evaluate(session: Session, models: Sequence[str], datasets: Sequence[str], k: int = 100) -> list[RetrievalResult]:
+def evaluate(
+    session: Session, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
+    fusion: str = "rrf",
+) -> list[RetrievalResult]:
     """Each model on each BEIR set; JSON written to the workspace results folder and logged."""
+    if retriever != "dense":
+        return evaluate_lexical(session, models, datasets, k, retriever, fusion)
     sets = resolve_datasets(list(datasets))
     results: list[RetrievalResult] = []
     cache = DocumentVectorCache()
@@ -231,6 +264,34 @@ def evaluate(session: Session, models: Sequence[str], datasets: Sequence[str], k
                 session.workspace.results_dir / f"eval-{_slug(embedder.name)}.json",
             )
             run.log_artifact(path)
+    return results
+
+
+def evaluate_lexical(
+    session: Session, models: Sequence[str], datasets: Sequence[str], k: int, retriever: str, fusion: str
+) -> list[RetrievalResult]:
+    """BM25 alone, or BM25 fused with each model ("hybrid"), on each BEIR set; one run, one JSON file."""
+    if retriever not in RETRIEVERS:
+        raise AdaptlabError(f"unknown retriever '{retriever}'; use one of {', '.join(RETRIEVERS)}")
+    if fusion not in FUSION_METHODS:
+        raise AdaptlabError(f"unknown fusion '{fusion}'; use one of {', '.join(FUSION_METHODS)}")
+    sets = resolve_datasets(list(datasets))
+    embedders = [session.embedder(m) for m in models] if retriever == "hybrid" else []
+    cache = DocumentVectorCache()
+    results: list[RetrievalResult] = []
+    params = {"retriever": retriever, "fusion": fusion, "models": [e.name for e in embedders],
+              "datasets": [d.name for d in sets], "k": k}
+    with session.run("eval-retrieval", params) as run:
+        for dataset in sets:
+            session.console.print(f"evaluating {retriever} on {dataset.name} ({len(dataset.queries)} queries)")
+            bm25, lexical = evaluate_bm25(dataset, k)
+            found = [evaluate_hybrid(e, dataset, lexical, k, fusion, batch_size=session.config.embed.batch_size,
+                                     cache=cache) for e in embedders] or [bm25]
+            for result in found:
+                run.log_metrics({f"{dataset.name}/{_slug(result.model)}/{m}": v for m, v in result.metrics.items()})
+            results.extend(found)
+        path = write_json([r.as_dict() for r in results], session.workspace.results_dir / f"eval-{retriever}.json")
+        run.log_artifact(path)
     return results
 
 

@@ -53,9 +53,11 @@ def detail_table(results: list[RetrievalResult]) -> Table:
 
 @eval_app.command("retrieval")
 def retrieval_command(
-    datasets: Annotated[list[str], typer.Argument(help="BEIR folders (corpus.jsonl, queries.jsonl, qrels/test.tsv), 'xquad' for all four XQuAD sets, or 'xquad-de-en' etc.")],
+    datasets: Annotated[list[str], typer.Argument(help="BEIR folders (corpus.jsonl, queries.jsonl, qrels/test.tsv), 'xquad' for all four XQuAD sets, 'xquad-de-en' etc., or 'laws-heading' (German law headings → sections; -all, -train).")],
     model: Annotated[list[str], typer.Option("--model", "-m", help="Zoo name or local folder (repeatable).")] = ["minilm"],  # noqa: B006
     k: Annotated[int, typer.Option("-k", help="Ranking depth the metrics see.")] = 100,
+    retriever: Annotated[str, typer.Option("--retriever", help="dense (each --model), bm25, or hybrid (BM25 fused with each --model).")] = "dense",
+    fusion: Annotated[str, typer.Option("--fusion", help="How hybrid fuses: rrf (reciprocal rank, k=60) or wsum (min-max scores, 0.5/0.5).")] = "rrf",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the results JSON here.")] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -63,10 +65,10 @@ def retrieval_command(
 ) -> None:
     """nDCG@10, MRR@10, Recall@1/10/100 and MAP@100 (ranx) of each model on each set, with exact search."""
     with Session.open(workspace, session_config(config), tracking_uri=tracking_uri, console=err_console) as session:
-        results = evaluate(session, model, datasets, k=k)
+        results = evaluate(session, model, datasets, k=k, retriever=retriever, fusion=fusion)
         results_dir = session.workspace.results_dir
     console.print(detail_table(results))
-    if len(model) > 1:
+    if len({r.model for r in results}) > 1:
         console.print(comparison_table(results))
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ def search_command(
     k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
     filter: Annotated[Optional[str], typer.Option("--filter", "-f", help='Milvus filter, e.g. \'lang == "de"\' or \'technology == "solar"\'.')] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="Model whose collection to search.")] = "minilm",
+    mode: Annotated[str, typer.Option("--mode", help="dense (the model's vectors), bm25 (terms) or hybrid (both, RRF-fused).")] = "dense",
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON on stdout.")] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -42,7 +43,7 @@ def search_command(
 ) -> None:
     """Search the corpus: prints ranked chunks with score, source and section."""
     with Session.open(workspace, session_config(config), milvus_uri, "none", console=err_console) as session:
-        hits = search(session, model, [query], k=k, filter=filter)[0]
+        hits = search(session, model, [query], k=k, filter=filter, mode=mode)[0]
     if as_json:
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False))
     elif not hits:

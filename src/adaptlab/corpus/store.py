@@ -204,6 +204,10 @@ class CorpusStore:
     def iter_chunks(self) -> Iterator[ChunkRecord]:
         return self._records()
 
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id, sorted: cheap enough to tell on each search whether the corpus changed."""
+        return [r[0] for r in self.conn.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
+
     def chunks_by_ids(self, chunk_ids: Iterable[str]) -> dict[str, ChunkRecord]:
         ids = list(chunk_ids)
         found: dict[str, ChunkRecord] = {}

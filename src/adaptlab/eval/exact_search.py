@@ -33,7 +33,7 @@ def exact_search(
     run: dict[str, dict[str, float]] = {}
     for start in range(0, len(queries), block):
         scores = queries[start : start + block] @ docs.T
-        top, top_scores = _top_k(scores, k)
+        top, top_scores = top_k(scores, k)
         for row, qid in enumerate(query_ids[start : start + block]):
             run[qid] = {doc_ids[j]: float(s) for j, s in zip(top[row], top_scores[row])}
     return run
@@ -46,7 +46,7 @@ def _normalise(vecs: np.ndarray) -> np.ndarray:
     return vecs / np.maximum(norms, np.finfo(np.float32).tiny)
 
 
-def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column indices and scores of the `k` best per row, best first, without sorting whole rows."""
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     part_scores = np.take_along_axis(scores, part, axis=1)

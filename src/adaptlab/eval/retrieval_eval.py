@@ -13,6 +13,7 @@ from adaptlab.corpus.types import content_hash
 from adaptlab.errors import AdaptlabError
 from adaptlab.eval.beir import BeirDataset, load_beir
 from adaptlab.eval.exact_search import exact_search
+from adaptlab.eval.laws import laws_heading_to_beir
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.xquad import XQUAD_PAIRS, xquad_to_beir
 from adaptlab.models.base import Embedder
@@ -58,18 +59,30 @@ def evaluate_retrieval(
     cache: DocumentVectorCache | None = None,
 ) -> RetrievalResult:
     start = time.perf_counter()
+    run = dense_run(embedder, dataset, k, batch_size, cache)
+    metrics = ir_metrics(dataset.qrels, run)
+    return RetrievalResult(dataset.name, embedder.name, metrics, dataset.stats(), time.perf_counter() - start)
+
+
+def dense_run(
+    embedder: Embedder,
+    dataset: BeirDataset,
+    k: int = 100,
+    batch_size: int = 32,
+    cache: DocumentVectorCache | None = None,
+) -> dict[str, dict[str, float]]:
+    """The model's exact top-`k` per query, as a ranx-style run {query id: {doc id: cosine}}."""
     doc_ids = list(dataset.corpus)
     query_ids = list(dataset.queries)
     texts = [document_text(dataset.corpus[d]) for d in doc_ids]
     doc_vecs = (cache or DocumentVectorCache()).get(embedder, texts, batch_size)
     query_vecs = embedder.encode_queries([dataset.queries[q] for q in query_ids], batch_size=batch_size)
-    run = exact_search(query_vecs, doc_vecs, doc_ids, query_ids, k=k)
-    metrics = ir_metrics(dataset.qrels, run)
-    return RetrievalResult(dataset.name, embedder.name, metrics, dataset.stats(), time.perf_counter() - start)
+    return exact_search(query_vecs, doc_vecs, doc_ids, query_ids, k=k)
 
 
 def resolve_datasets(names: list[str]) -> list[BeirDataset]:
-    """'xquad' → the four XQuAD pairs; 'xquad-de-en' → one; anything else is a BEIR folder."""
+    """'xquad' → the four XQuAD pairs; 'xquad-de-en' → one; 'laws-heading[-train|-all]' → the German laws
+    set (test split by default); anything else is a BEIR folder."""
     from adaptlab.datasets import dataset_dir
 
     found: list[BeirDataset] = []
@@ -77,9 +90,14 @@ def resolve_datasets(names: list[str]) -> list[BeirDataset]:
         if name == "xquad" or name.startswith("xquad-"):
             pairs = XQUAD_PAIRS if name == "xquad" else (name.removeprefix("xquad-"),)
             found.extend(xquad_to_beir(dataset_dir("xquad"), pair) for pair in pairs)
+        elif name == "laws-heading" or name.startswith("laws-heading-"):
+            split = name.removeprefix("laws-heading").removeprefix("-") or "test"
+            found.append(laws_heading_to_beir(dataset_dir("gesetze"), split))
         else:
             path = Path(name).expanduser()
             if not path.is_dir():
-                raise AdaptlabError(f"dataset '{name}' is neither 'xquad[-PAIR]' nor a BEIR folder")
+                raise AdaptlabError(
+                    f"dataset '{name}' is neither 'xquad[-PAIR]', 'laws-heading[-SPLIT]' nor a BEIR folder"
+                )
             found.append(load_beir(path))
     return found

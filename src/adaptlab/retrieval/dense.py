@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from adaptlab.corpus.store import CorpusStore
+from adaptlab.corpus.store import ChunkRecord, CorpusStore
 from adaptlab.models.base import Embedder
 from adaptlab.vectors.milvus_store import IndexConfig, MilvusVectorStore
 
@@ -27,6 +27,11 @@ class SearchHit:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_record(cls, rank: int, score: float, rec: ChunkRecord) -> "SearchHit":
+        return cls(rank, score, rec.chunk_id, rec.text, rec.heading, rec.title, rec.source, rec.page, rec.lang,
+                   rec.doc_metadata)
 
 
 class DenseRetriever:
@@ -52,10 +57,7 @@ class DenseRetriever:
                 rec = records.get(hit.id)
                 if rec is None:  # a vector whose chunk was replaced since; the next embed removes it
                     continue
-                out.append(
-                    SearchHit(len(out) + 1, hit.score, rec.chunk_id, rec.text, rec.heading, rec.title,
-                              rec.source, rec.page, rec.lang, rec.doc_metadata)
-                )
+                out.append(SearchHit.from_record(len(out) + 1, hit.score, rec))
             ranked.append(out)
         return ranked
 

@@ -1,0 +1,139 @@
+"""BM25 (bm25s) over language-analysed texts: in memory for BEIR sets, persisted for the workspace corpus.
+
+The workspace index lives in `<workspace>/bm25/<corpus>/` with a fingerprint of the chunk ids (content
+hashes) and the analyzer version; it is rebuilt only when either changed, so searches after an
+unchanged ingest load it instead of re-tokenising the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from adaptlab.corpus.store import ChunkRecord, CorpusStore
+from adaptlab.corpus.types import content_hash
+from adaptlab.retrieval.analysis import ANALYZER_VERSION, analyze_mixed, analyze_query
+from adaptlab.retrieval.dense import SearchHit
+from adaptlab.retrieval.filters import parse_filter
+
+Ranking = list[tuple[str, float]]
+"""(document id, score), best first."""
+_MANIFEST = "adaptlab.json"
+
+
+class BM25Index:
+    """Documents with ids and languages, scored by bm25s (Lucene BM25, k1=1.5, b=0.75)."""
+
+    def __init__(self, ids: list[str], langs: list[str], model: bm25s.BM25) -> None:
+        self.ids = ids
+        self.langs = langs
+        self.query_langs = sorted(set(langs))
+        self.model = model
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str], langs: Sequence[str]) -> "BM25Index":
+        """Index `texts[i]` under `ids[i]`, analysed as language `langs[i]`."""
+        model = bm25s.BM25()
+        model.index(analyze_mixed(texts, langs), show_progress=False)
+        return cls(list(ids), list(langs), model)
+
+    def search_many(self, queries: Sequence[str], k: int = 10, mask: np.ndarray | None = None) -> list[Ranking]:
+        """Top-`k` per query; documents that share no term with the query (score 0) are left out.
+
+        `mask` (one 0/1 weight per document, in index order) restricts the search to a subset.
+        """
+        if not self.ids or not queries:
+            return [[] for _ in queries]
+        terms = [analyze_query(q, self.query_langs) for q in queries]
+        k = min(k, len(self.ids))
+        docs, scores = self.model.retrieve(
+            terms, k=k, show_progress=False, weight_mask=None if mask is None else mask.astype(np.float32)
+        )
+        return [
+            [(self.ids[int(d)], float(s)) for d, s in zip(row_docs, row_scores) if s > 0]
+            for row_docs, row_scores in zip(docs, scores)
+        ]
+
+    def save(self, folder: Path, fingerprint: str) -> None:
+        """Write next to the folder, then swap it in, so a reader never sees half an index."""
+        tmp = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.model.save(str(tmp), show_progress=False)
+        manifest = {"fingerprint": fingerprint, "ids": self.ids, "langs": self.langs}
+        (tmp / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+
+    @classmethod
+    def load(cls, folder: Path, fingerprint: str) -> "BM25Index | None":
+        """The saved index if it was built from the corpus with this fingerprint, else None."""
+        try:
+            manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if manifest.get("fingerprint") != fingerprint:
+            return None
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        model = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        return cls(manifest["ids"], manifest["langs"], model)
+
+
+def corpus_fingerprint(chunk_ids: Sequence[str]) -> str:
+    return content_hash(ANALYZER_VERSION, *sorted(chunk_ids))
+
+
+class WorkspaceBM25:
+    """BM25 over the workspace corpus (chunks' heading + text), with the simple Milvus filters."""
+
+    def __init__(self, store: CorpusStore, folder: Path) -> None:
+        self.store = store
+        self.folder = folder
+        self._index: BM25Index | None = None
+        self._fingerprint = ""
+        self._records: list[ChunkRecord] | None = None
+
+    def index(self) -> BM25Index:
+        """The index for the corpus as it is now: kept, loaded, or rebuilt when the corpus changed."""
+        fingerprint = corpus_fingerprint(self.store.chunk_ids())
+        if self._index is None or fingerprint != self._fingerprint:
+            records = None
+            self._index = BM25Index.load(self.folder, fingerprint)
+            if self._index is None:
+                records = list(self.store.iter_chunks())
+                self._index = BM25Index.build(
+                    [r.chunk_id for r in records], [r.embed_text for r in records], [r.lang for r in records]
+                )
+                self._index.save(self.folder, fingerprint)
+            self._fingerprint = fingerprint
+            self._records = records
+        return self._index
+
+    def search_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+        index = self.index()
+        rankings = index.search_many(queries, k, self._mask(index, filter) if filter else None)
+        records = self.store.chunks_by_ids({cid for ranking in rankings for cid, _ in ranking})
+        return [hits_from_ranking(ranking, records) for ranking in rankings]
+
+    def search(self, query: str, k: int = 10, filter: str | None = None) -> list[SearchHit]:
+        return self.search_many([query], k, filter)[0]
+
+    def _mask(self, index: BM25Index, expr: str) -> np.ndarray:
+        rule = parse_filter(expr)
+        if self._records is None:
+            by_id = self.store.chunks_by_ids(index.ids)
+            self._records = [by_id[cid] for cid in index.ids]
+        rule.check_fields(self._records)
+        return np.fromiter((rule.matches(r) for r in self._records), dtype=np.float32, count=len(self._records))
+
+
+def hits_from_ranking(ranking: Ranking, records: dict[str, ChunkRecord]) -> list[SearchHit]:
+    """Search hits in ranking order; a chunk replaced since the ranking was made is skipped."""
+    found = [(records[cid], score) for cid, score in ranking if cid in records]
+    return [SearchHit.from_record(rank, score, rec) for rank, (rec, score) in enumerate(found, 1)]

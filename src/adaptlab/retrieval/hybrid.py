@@ -1,0 +1,54 @@
+"""Hybrid search over the workspace: BM25 and dense candidates for each query, fused into one ranking.
+
+Exact terms (law abbreviations, § numbers, names) are BM25's strength, paraphrase and cross-lingual
+matches the dense model's; fusing ranks keeps both without calibrating their scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from adaptlab.retrieval.bm25 import WorkspaceBM25
+from adaptlab.retrieval.dense import DenseRetriever, SearchHit
+from adaptlab.retrieval.fusion import RRF_K, fuse
+
+CANDIDATES = 100
+"""Hits taken from each retriever before fusion (the depth the evaluation fuses too)."""
+
+
+class HybridRetriever:
+    """`method` "rrf" (rank-based, default) or "wsum" (`weights` for BM25 and dense, min-max normalised)."""
+
+    def __init__(
+        self,
+        dense: DenseRetriever,
+        bm25: WorkspaceBM25,
+        method: str = "rrf",
+        weights: Sequence[float] | None = None,
+        rrf_k: int = RRF_K,
+        candidates: int = CANDIDATES,
+    ) -> None:
+        self.dense = dense
+        self.bm25 = bm25
+        self.method = method
+        self.weights = weights
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+
+    def search_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+        depth = max(k, self.candidates)
+        lexical = self.bm25.search_many(queries, depth, filter)
+        semantic = self.dense.search_many(queries, depth, filter)
+        return [self._fuse(b, d, k) for b, d in zip(lexical, semantic)]
+
+    def search(self, query: str, k: int = 10, filter: str | None = None) -> list[SearchHit]:
+        return self.search_many([query], k, filter)[0]
+
+    def _fuse(self, lexical: list[SearchHit], semantic: list[SearchHit], k: int) -> list[SearchHit]:
+        hits = {h.chunk_id: h for h in semantic} | {h.chunk_id: h for h in lexical}
+        fused = fuse(
+            [{h.chunk_id: h.score for h in lexical}, {h.chunk_id: h.score for h in semantic}],
+            self.method, self.weights, self.rrf_k,
+        )
+        return [replace(hits[cid], rank=rank, score=score) for rank, (cid, score) in enumerate(fused[:k], 1)]
