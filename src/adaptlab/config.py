@@ -30,6 +30,7 @@ class CorpusConfig(Section):
     max_file_mb: float = Field(100.0, gt=0, description="Files larger than this are skipped.")
     languages: list[str] = Field(list(DEFAULT_LANGUAGES), description="Languages the detector may answer.")
     prune: bool = Field(False, description="Remove documents whose files are gone.")
+    workers: int | None = Field(None, gt=0, description="Processes preparing files (default: one per CPU).")
 
 
 class ChunkingSection(Section):

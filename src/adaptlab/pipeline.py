@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from rich.console import Console
 
 from adaptlab.config import ChunkingSection, CorpusConfig, ExperimentConfig, VectorsSection, expand_path
 from adaptlab.corpus.chunking import ChunkingConfig
-from adaptlab.corpus.ingest import IngestReport, Ingestor, iter_files
+from adaptlab.corpus.ingest import FilePreparer, IngestReport, Ingestor, iter_files
 from adaptlab.corpus.loaders.base import LoaderOptions
 from adaptlab.corpus.store import CorpusStore
 from adaptlab.errors import AdaptlabError
@@ -155,17 +155,15 @@ def loader_options(cfg: CorpusConfig) -> LoaderOptions:
     )
 
 
-def chunking_plan(
-    cfg: ChunkingSection, cache_dir: Path
-) -> tuple[ChunkingConfig, Callable[[Sequence[str]], list[int]] | None]:
-    """Resolve chunk size and, for token chunks, the model's tokenizer (special tokens excluded)."""
+def chunking_plan(cfg: ChunkingSection, cache_dir: Path) -> ChunkingConfig:
+    """Resolve the chunk size: 500 words by default, or the model's window for token chunks."""
     if cfg.unit == "words":
-        return ChunkingConfig("words", cfg.size or DEFAULT_WORD_CHUNK, cfg.overlap), None
+        return ChunkingConfig("words", cfg.size or DEFAULT_WORD_CHUNK, cfg.overlap)
     if not cfg.model:
         raise AdaptlabError("token chunking needs a model: set chunking.model or pass --chunk-model")
     counter = load_token_counter(cfg.model, cache_dir)
     size = min(cfg.size or counter.budget, counter.budget)
-    return ChunkingConfig("tokens", size, cfg.overlap, counter.model), counter.count
+    return ChunkingConfig("tokens", size, cfg.overlap, counter.model)
 
 
 def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
@@ -182,24 +180,22 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -> IngestReport:
-    """Ingest files and folders into the workspace corpus."""
+    """Ingest files and folders into the workspace corpus (changed files prepared in parallel)."""
     cfg = session.config
-    chunking, token_length = chunking_plan(cfg.chunking, session.workspace.model_cache)
-    ingestor = Ingestor(
-        session.store, chunking, loader_options(cfg.corpus), token_length, tuple(cfg.corpus.languages)
-    )
+    cache = session.workspace.model_cache
+    chunking = chunking_plan(cfg.chunking, cache)
+    preparer = FilePreparer(chunking, loader_options(cfg.corpus), tuple(cfg.corpus.languages), cache)
+    ingestor = Ingestor(session.store, preparer)
+    workers = cfg.corpus.workers or os.cpu_count() or 1
     report = IngestReport()
     resolved = expand_paths(paths)
-    params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune}
+    params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune,
+              "workers": workers}
     with session.run("ingest", params) as run:
         files = list(iter_files(resolved, report))
         with make_progress(session.console, unit="files") as progress:
             task = progress.add_task("ingest", total=len(files))
-            for path in files:
-                progress.update(task, description=f"ingest {path.name[:40]}")
-                ingestor.ingest_file(path, report)
-                progress.advance(task)
-            progress.update(task, description="ingest")
+            ingestor.ingest_files(files, report, workers, on_file=lambda _: progress.advance(task))
         if prune:
             ingestor.prune(report)
         run.log_metrics({k: v for k, v in report.as_dict().items() if isinstance(v, (int, float))})

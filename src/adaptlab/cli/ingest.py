@@ -35,6 +35,7 @@ def ingest_command(
     title_field: Annotated[Optional[str], typer.Option(help="json/jsonl/csv title field.")] = None,
     id_field: Annotated[Optional[str], typer.Option(help="json/jsonl/csv record id field.")] = None,
     max_file_mb: Annotated[Optional[float], typer.Option(help="Skip files larger than this (default 100).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Processes preparing files (default: one per CPU).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -43,7 +44,8 @@ def ingest_command(
     cfg = session_config(config)
     overrides = {"unit": chunk_unit, "size": chunk_size, "overlap": chunk_overlap, "model": chunk_model}
     cfg.chunking = cfg.chunking.model_validate({**cfg.chunking.model_dump(), **{k: v for k, v in overrides.items() if v is not None}})
-    corpus = {"text_fields": text_field, "title_field": title_field, "id_field": id_field, "max_file_mb": max_file_mb}
+    corpus = {"text_fields": text_field, "title_field": title_field, "id_field": id_field, "max_file_mb": max_file_mb,
+              "workers": workers}
     cfg.corpus = cfg.corpus.model_validate({**cfg.corpus.model_dump(), **{k: v for k, v in corpus.items() if v is not None}})
     with Session.open(workspace, cfg, tracking_uri=tracking_uri, console=err_console) as session:
         report = ingest(session, paths, prune=prune or cfg.corpus.prune)

@@ -48,7 +48,6 @@ class SentencePacker:
     def _split_long(self, sentence: str, size: int) -> list[tuple[str, int]]:
         """A sentence over budget is cut by words, each piece measured again."""
         words = sentence.split()
-        pieces: list[tuple[str, int]] = []
         step = max(1, len(words))
         while step > 1:
             candidates = [" ".join(words[i : i + step]) for i in range(0, len(words), step)]

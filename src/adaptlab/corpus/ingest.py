@@ -110,25 +110,48 @@ def clean_document(doc: Document) -> Document:
     return Document(doc.source, doc.key, clean_text(doc.title), sections, doc.metadata, doc.lang)
 
 
-class Ingestor:
-    """Runs ingest for a list of paths against one store."""
+@dataclass
+class PreparedFile:
+    """A file after the CPU-heavy part of ingest (load, clean, detect, chunk); picklable for workers."""
 
-    def __init__(
-        self,
-        store: CorpusStore,
-        chunking: ChunkingConfig,
-        options: LoaderOptions | None = None,
-        token_length: Callable[[list[str]], list[int]] | None = None,
-        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
-    ) -> None:
-        self.store = store
-        self.chunking = chunking
-        self.fingerprint = chunking.fingerprint()
-        self.options = options or LoaderOptions()
-        self.chunker = Chunker(chunking, token_length)
-        self.languages = languages
+    path: Path
+    source: str
+    file_hash: str
+    size: int
+    docs: list[tuple[Document, list[Chunk]]]
+    skipped: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
-    def _prepare(self, doc: Document) -> tuple[Document, list[Chunk]]:
+
+@dataclass
+class FilePreparer:
+    """Everything that turns one file into cleaned, language-tagged chunks; no store access.
+
+    Only its settings are pickled, so worker processes get their own copy; the chunker (with the
+    model's tokenizer for token chunks) is built lazily in whichever process uses it.
+    """
+
+    chunking: ChunkingConfig
+    options: LoaderOptions
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    model_cache: Path | None = None  # where the token model's files are resolved
+    _chunker: Chunker | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_chunker": None}
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            token_length = None
+            if self.chunking.unit == "tokens" and self.chunking.model:
+                from adaptlab.models.token_counter import load_token_counter
+
+                token_length = load_token_counter(self.chunking.model, self.model_cache or Path(".")).count
+            self._chunker = Chunker(self.chunking, token_length)
+        return self._chunker
+
+    def prepare_document(self, doc: Document) -> tuple[Document, list[Chunk]]:
         doc = clean_document(doc)
         if not doc.lang:
             doc.lang = detect_language(doc.title + "\n" + doc.text, self.languages)[0]
@@ -138,43 +161,109 @@ class Ingestor:
             chunk.lang = doc.lang if lang == "und" else lang
         return doc, chunks
 
-    def ingest_file(self, path: Path, report: IngestReport) -> None:
-        """One file, start to end; a LoadError becomes a skip, never an exception."""
-        report.files_seen += 1
+    def prepare(self, path: Path, file_hash: str, size: int) -> PreparedFile:
+        """Load and chunk one file; a LoadError becomes `skipped`, never an exception."""
         source = str(path.absolute())
-        try:
-            if path.is_symlink() and not path.exists():
-                raise LoadError("broken symlink")
-            file_hash, size = file_digest(path)
-            if self.store.file_unchanged(source, file_hash, self.fingerprint):
-                report.files_unchanged += 1
-                return
-            docs = self._load(Path(source), report)
-            for doc in docs:
-                doc.source = source  # identity is the absolute path, whatever the cwd
-            prepared = [(d, c) for d, c in map(self._prepare, docs) if c]
-            if not prepared:
-                raise LoadError("no text left after cleaning")
-        except LoadError as exc:
-            report.skipped.append(Skipped(str(path), str(exc)))
-            return
-        counts = self.store.replace_file(source, file_hash, size, self.fingerprint, prepared)
-        report.files_ingested += 1
-        report.documents_added += counts["added"]
-        report.documents_updated += counts["updated"]
-        report.documents_unchanged += counts["unchanged"]
-        report.documents_removed += counts["removed"]
-        report.chunks_written += counts["chunks"]
-
-    def _load(self, path: Path, report: IngestReport) -> list[Document]:
+        result = PreparedFile(path, source, file_hash, size, [])
         collector = _WarningCollector()
         logger = logging.getLogger("adaptlab.corpus.loaders")
         logger.addHandler(collector)
         try:
-            return load_file(path, self.options)
+            docs = load_file(Path(source), self.options)
+            for doc in docs:
+                doc.source = source  # identity is the absolute path, whatever the cwd
+            result.docs = [(d, c) for d, c in map(self.prepare_document, docs) if c]
+            if not result.docs:
+                raise LoadError("no text left after cleaning")
+        except LoadError as exc:
+            result.skipped = str(exc)
         finally:
             logger.removeHandler(collector)
-            report.warnings.extend(f"{path}: {m}" for m in collector.messages)
+            result.warnings = [f"{path}: {m}" for m in collector.messages]
+        return result
+
+
+_WORKER: FilePreparer | None = None
+
+
+def _init_worker(preparer: FilePreparer) -> None:
+    global _WORKER
+    _WORKER = preparer
+
+
+def _prepare_in_worker(job: tuple[Path, str, int]) -> PreparedFile:
+    assert _WORKER is not None
+    return _WORKER.prepare(*job)
+
+
+class Ingestor:
+    """Runs ingest for files against one store: unchanged files are skipped by hash, the rest are
+    prepared (optionally in worker processes) and written to the store in input order."""
+
+    def __init__(self, store: CorpusStore, preparer: FilePreparer) -> None:
+        self.store = store
+        self.preparer = preparer
+        self.fingerprint = preparer.chunking.fingerprint()
+
+    def _changed(
+        self, files: list[Path], report: IngestReport, on_file: Callable[[Path], None] | None
+    ) -> list[tuple[Path, str, int]]:
+        """Files whose bytes or chunking changed; the others are counted (and reported done) here."""
+        jobs = []
+        for path in files:
+            report.files_seen += 1
+            try:
+                if path.is_symlink() and not path.exists():
+                    raise LoadError("broken symlink")
+                file_hash, size = file_digest(path)
+            except LoadError as exc:
+                report.skipped.append(Skipped(str(path), str(exc)))
+            else:
+                if not self.store.file_unchanged(str(path.absolute()), file_hash, self.fingerprint):
+                    jobs.append((path, file_hash, size))
+                    continue
+                report.files_unchanged += 1
+            if on_file:
+                on_file(path)
+        return jobs
+
+    def ingest_files(
+        self,
+        files: list[Path],
+        report: IngestReport,
+        workers: int = 1,
+        on_file: Callable[[Path], None] | None = None,
+    ) -> None:
+        """Ingest `files`; `workers` > 1 prepares them in that many processes (the store stays here)."""
+        jobs = self._changed(files, report, on_file)
+        if workers > 1 and len(jobs) > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            context = multiprocessing.get_context("spawn")  # no fork of a process with tokenizer threads
+            with ProcessPoolExecutor(min(workers, len(jobs)), context, _init_worker, (self.preparer,)) as pool:
+                for prepared in pool.map(_prepare_in_worker, jobs):
+                    self._write(prepared, report, on_file)
+        else:
+            for job in jobs:
+                self._write(self.preparer.prepare(*job), report, on_file)
+
+    def _write(self, prepared: PreparedFile, report: IngestReport, on_file: Callable[[Path], None] | None) -> None:
+        report.warnings.extend(prepared.warnings)
+        if prepared.skipped is not None:
+            report.skipped.append(Skipped(str(prepared.path), prepared.skipped))
+        else:
+            counts = self.store.replace_file(
+                prepared.source, prepared.file_hash, prepared.size, self.fingerprint, prepared.docs
+            )
+            report.files_ingested += 1
+            report.documents_added += counts["added"]
+            report.documents_updated += counts["updated"]
+            report.documents_unchanged += counts["unchanged"]
+            report.documents_removed += counts["removed"]
+            report.chunks_written += counts["chunks"]
+        if on_file:
+            on_file(prepared.path)
 
     def prune(self, report: IngestReport) -> None:
         """Remove documents whose files no longer exist."""
