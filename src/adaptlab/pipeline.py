@@ -28,8 +28,6 @@ from adaptlab.eval.retrieval_eval import (
 )
 from adaptlab.jsonio import write_json
 from adaptlab.models.base import Embedder
-from adaptlab.models.loading import load_embedder
-from adaptlab.models.registry import get_spec
 from adaptlab.models.token_counter import load_token_counter
 from adaptlab.progress import make_progress
 from adaptlab.eval.hybrid_eval import RETRIEVERS, evaluate_bm25, evaluate_hybrid
@@ -91,11 +89,16 @@ class Session:
         return index_config(self.config.vectors)
 
     def embedder(self, model: str) -> Embedder:
-        return load_embedder(model, self.workspace.model_cache)
+        """A zoo name, a folder (sentence-transformers or adapter), or a name `finetune` registered."""
+        from adaptlab.train.model_store import load_model
+
+        return load_model(self.workspace, model)
 
     def collection(self, model: str) -> str:
         """The model's collection for this corpus (named from the zoo spec: no model load needed)."""
-        return collection_name(self.config.corpus.name, get_spec(model).name)
+        from adaptlab.train.model_store import model_key
+
+        return collection_name(self.config.corpus.name, model_key(self.workspace, model))
 
     @property
     def bm25(self) -> WorkspaceBM25:
@@ -136,7 +139,7 @@ class Session:
 
     def evaluate(
         self, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
-        fusion: str = "rrf",
+        fusion: str = "wsum",
     ) -> list[RetrievalResult]:
         return evaluate(self, models, datasets, k, retriever, fusion)
 
@@ -239,7 +242,7 @@ def search(
 
 def evaluate(
     session: Session, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
-    fusion: str = "rrf",
+    fusion: str = "wsum",
 ) -> list[RetrievalResult]:
     """Each model on each BEIR set; JSON written to the workspace results folder and logged."""
     if retriever != "dense":

@@ -57,7 +57,7 @@ def retrieval_command(
     model: Annotated[list[str], typer.Option("--model", "-m", help="Zoo name or local folder (repeatable).")] = ["minilm"],  # noqa: B006
     k: Annotated[int, typer.Option("-k", help="Ranking depth the metrics see.")] = 100,
     retriever: Annotated[str, typer.Option("--retriever", help="dense (each --model), bm25, or hybrid (BM25 fused with each --model).")] = "dense",
-    fusion: Annotated[str, typer.Option("--fusion", help="How hybrid fuses: rrf (reciprocal rank, k=60) or wsum (min-max scores, 0.5/0.5).")] = "rrf",
+    fusion: Annotated[str, typer.Option("--fusion", help="How hybrid fuses: wsum (min-max scores, 0.5/0.5; measured best) or rrf (reciprocal rank, k=60).")] = "wsum",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the results JSON here.")] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,

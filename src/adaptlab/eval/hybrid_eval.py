@@ -48,7 +48,7 @@ def evaluate_hybrid(
     dataset: BeirDataset,
     lexical: Run,
     k: int = 100,
-    method: str = "rrf",
+    method: str = "wsum",
     weights: Sequence[float] | None = None,
     rrf_k: int = RRF_K,
     batch_size: int = 32,

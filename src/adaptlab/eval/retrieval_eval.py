@@ -15,6 +15,7 @@ from adaptlab.eval.beir import BeirDataset, load_beir
 from adaptlab.eval.exact_search import exact_search
 from adaptlab.eval.laws import laws_heading_to_beir
 from adaptlab.eval.metrics import ir_metrics
+from adaptlab.eval.oeo import oeo_to_beir
 from adaptlab.eval.xquad import XQUAD_PAIRS, xquad_to_beir
 from adaptlab.models.base import Embedder
 from adaptlab.models.encode import encode_documents
@@ -82,7 +83,8 @@ def dense_run(
 
 def resolve_datasets(names: list[str]) -> list[BeirDataset]:
     """'xquad' → the four XQuAD pairs; 'xquad-de-en' → one; 'laws-heading[-train|-all]' → the German laws
-    set (test split by default); anything else is a BEIR folder."""
+    set (test split by default); 'oeo-de-en[-SPLIT]' / 'oeo-en[-SPLIT]' → OEO term → definition (test split by
+    default); anything else is a BEIR folder."""
     from adaptlab.datasets import dataset_dir
 
     found: list[BeirDataset] = []
@@ -93,11 +95,16 @@ def resolve_datasets(names: list[str]) -> list[BeirDataset]:
         elif name == "laws-heading" or name.startswith("laws-heading-"):
             split = name.removeprefix("laws-heading").removeprefix("-") or "test"
             found.append(laws_heading_to_beir(dataset_dir("gesetze"), split))
+        elif name.startswith(("oeo-de-en", "oeo-en")):
+            direction = "de-en" if name.startswith("oeo-de-en") else "en"
+            split = name.removeprefix(f"oeo-{direction}").removeprefix("-") or "test"
+            found.append(oeo_to_beir(dataset_dir("oeo"), direction, split))
         else:
             path = Path(name).expanduser()
             if not path.is_dir():
                 raise AdaptlabError(
-                    f"dataset '{name}' is neither 'xquad[-PAIR]', 'laws-heading[-SPLIT]' nor a BEIR folder"
+                    f"dataset '{name}' is neither 'xquad[-PAIR]', 'laws-heading[-SPLIT]', 'oeo-de-en[-SPLIT]', "
+                    "'oeo-en[-SPLIT]' nor a BEIR folder"
                 )
             found.append(load_beir(path))
     return found

@@ -11,7 +11,7 @@ misses paraphrases that a compound splitter or a dense model would catch.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 
 import bm25s
 import Stemmer
@@ -24,7 +24,7 @@ ANALYZER_VERSION = "1"
 """Part of the persisted index's fingerprint: a change here must rebuild indexes."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(lang: str) -> Stemmer.Stemmer | None:
     name = SNOWBALL.get(lang)
     return Stemmer.Stemmer(name) if name else None

@@ -38,7 +38,7 @@ class BM25Index:
         self.model = model
 
     @classmethod
-    def build(cls, ids: Sequence[str], texts: Sequence[str], langs: Sequence[str]) -> "BM25Index":
+    def build(cls, ids: Sequence[str], texts: Sequence[str], langs: Sequence[str]) -> BM25Index:
         """Index `texts[i]` under `ids[i]`, analysed as language `langs[i]`."""
         model = bm25s.BM25()
         model.index(analyze_mixed(texts, langs), show_progress=False)
@@ -72,7 +72,7 @@ class BM25Index:
         os.replace(tmp, folder)
 
     @classmethod
-    def load(cls, folder: Path, fingerprint: str) -> "BM25Index | None":
+    def load(cls, folder: Path, fingerprint: str) -> BM25Index | None:
         """The saved index if it was built from the corpus with this fingerprint, else None."""
         try:
             manifest = json.loads((folder / _MANIFEST).read_text(encoding="utf-8"))

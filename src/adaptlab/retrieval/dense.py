@@ -29,7 +29,7 @@ class SearchHit:
         return asdict(self)
 
     @classmethod
-    def from_record(cls, rank: int, score: float, rec: ChunkRecord) -> "SearchHit":
+    def from_record(cls, rank: int, score: float, rec: ChunkRecord) -> SearchHit:
         return cls(rank, score, rec.chunk_id, rec.text, rec.heading, rec.title, rec.source, rec.page, rec.lang,
                    rec.doc_metadata)
 

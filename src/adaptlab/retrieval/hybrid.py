@@ -18,13 +18,13 @@ CANDIDATES = 100
 
 
 class HybridRetriever:
-    """`method` "rrf" (rank-based, default) or "wsum" (`weights` for BM25 and dense, min-max normalised)."""
+    """`method` "wsum" (default: `weights` for BM25 and dense, min-max normalised) or "rrf" (rank-based)."""
 
     def __init__(
         self,
         dense: DenseRetriever,
         bm25: WorkspaceBM25,
-        method: str = "rrf",
+        method: str = "wsum",
         weights: Sequence[float] | None = None,
         rrf_k: int = RRF_K,
         candidates: int = CANDIDATES,
