@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,7 @@ def compress_command(
     model: Annotated[list[str], typer.Option("--model", "-m", help="Zoo name or local folder (repeatable).")] = ["minilm"],  # noqa: B006
     dataset: Annotated[list[str], typer.Option("--dataset", "-d", help="BEIR folder, 'xquad' or 'xquad-de-de' etc. (repeatable).")] = ["xquad-en-en"],  # noqa: B006
     methods: Annotated[str, typer.Option("--methods", help="Comma-separated methods; float32 is always added as the reference.")] = ",".join(DEFAULT_METHODS),
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for compression.json and compression.png (default: <workspace>/results/compress).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder for compression.json and compression.png (default: <workspace>/results/compress).")] = None,
     repeats: Annotated[int, typer.Option(help="Timed search repeats per method (the median is reported).")] = 3,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,

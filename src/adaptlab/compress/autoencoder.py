@@ -25,8 +25,18 @@ class Autoencoder(Projection):
         self.steps, self.seed = steps, seed
         self.encoder: nn.Sequential | None = None
 
-    def fit(self, vectors: np.ndarray) -> "Autoencoder":
-        data = torch.from_numpy(self._check_dim(vectors))
+    def fit(self, vectors: np.ndarray) -> Autoencoder:
+        """A few hundred Adam steps on one thread: for a model this small, more threads only add overhead
+        (and on a busy machine they slow training tenfold)."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            self._train(torch.from_numpy(self._check_dim(vectors)))
+        finally:
+            torch.set_num_threads(threads)
+        return self
+
+    def _train(self, data: torch.Tensor) -> None:
         generator = torch.Generator().manual_seed(self.seed)
         torch.manual_seed(self.seed)
         encoder, decoder = _encoder(self.dim, self.out_dim), nn.Linear(self.out_dim, self.dim)
@@ -41,7 +51,6 @@ class Autoencoder(Projection):
             loss.backward()
             optimiser.step()
         self.encoder = encoder.eval()
-        return self
 
     def project(self, vectors: np.ndarray) -> np.ndarray:
         if self.encoder is None:

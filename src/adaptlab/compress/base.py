@@ -39,7 +39,7 @@ class Compressor(ABC):
         return self.method
 
     @abstractmethod
-    def fit(self, vectors: np.ndarray) -> "Compressor":
+    def fit(self, vectors: np.ndarray) -> Compressor:
         """Learn from the corpus vectors (L2-normalised float32, shape (n, dim)); returns self."""
 
     @abstractmethod
@@ -69,7 +69,9 @@ class Compressor(ABC):
         return {}
 
     def set_state(self, arrays: dict[str, np.ndarray]) -> None:
-        """Restore what `state` returned."""
+        """Restore what `state` returned; methods without state accept none."""
+        if arrays:
+            raise AdaptlabError(f"{self.name}: unexpected fitted arrays {sorted(arrays)} in the saved file")
 
     def _check_dim(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -87,7 +89,7 @@ class Compressor(ABC):
         return path
 
     @staticmethod
-    def load(path: str | Path) -> "Compressor":
+    def load(path: str | Path) -> Compressor:
         """The compressor `save` wrote, ready to transform and search."""
         from adaptlab.compress.registry import class_for_method
 

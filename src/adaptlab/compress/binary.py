@@ -17,7 +17,6 @@ from typing import Literal
 
 import faiss
 import numpy as np
-from sentence_transformers.util.quantization import quantize_embeddings
 
 from adaptlab.compress.base import CodeIndex, Compressor
 from adaptlab.compress.int8 import Int8
@@ -28,8 +27,8 @@ RESCORE_MODES: tuple[str, ...] = ("none", "float", "int8")
 
 
 def pack_signs(vectors: np.ndarray) -> np.ndarray:
-    """One bit per dimension (x > 0), packed into bytes."""
-    return quantize_embeddings(vectors, precision="ubinary")
+    """One bit per dimension (x > 0), packed into bytes: sentence-transformers' `ubinary` precision."""
+    return np.packbits(vectors > 0, axis=-1)
 
 
 class BinaryIndex:
@@ -89,7 +88,7 @@ class Binary(Compressor):
     def code_bytes(self) -> int:
         return (self.dim + 7) // 8
 
-    def fit(self, vectors: np.ndarray) -> "Binary":
+    def fit(self, vectors: np.ndarray) -> Binary:
         vectors = self._check_dim(vectors)
         if self._int8 is not None:
             self._int8.fit(vectors)

@@ -20,6 +20,7 @@ import numpy as np
 
 from adaptlab.compress.registry import make_compressor, parse_methods
 from adaptlab.compress.vector_cache import VectorCache
+from adaptlab.errors import AdaptlabError
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
@@ -70,20 +71,28 @@ def evaluate_methods(
     query_vecs: np.ndarray,
     methods: Sequence[str],
     repeats: int = 3,
-) -> list[MethodResult]:
+) -> tuple[list[MethodResult], dict[str, str]]:
     """Fit each method on the corpus vectors, search its codes, score the run; float32 always comes first.
+
+    A method the corpus cannot fit (PCA to more dimensions than documents) is skipped with its reason,
+    so one small set does not end a run over many.
 
     Everything runs on one thread, so timings compare methods, not how well each library parallelises
     (and stay stable on a shared machine).
     """
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
     results: list[MethodResult] = []
+    skipped: dict[str, str] = {}
     reference: tuple[float, np.ndarray] | None = None
     for spec in parse_methods(list(methods)):
         compressor = make_compressor(spec, doc_vecs.shape[1])
         with single_thread():
             start = time.perf_counter()
-            codes = compressor.fit(doc_vecs).transform(doc_vecs)
+            try:
+                codes = compressor.fit(doc_vecs).transform(doc_vecs)
+            except AdaptlabError as exc:
+                skipped[spec] = str(exc)
+                continue
             fit_s = time.perf_counter() - start
             index = compressor.index(codes)
             (scores, idx), seconds = _timed_search(index, query_vecs, repeats)
@@ -111,7 +120,7 @@ def evaluate_methods(
             documents=len(doc_ids),
             queries=len(query_ids),
         ))
-    return results
+    return results, skipped
 
 
 @contextmanager
@@ -149,7 +158,7 @@ def _overlap(idx: np.ndarray, ref_idx: np.ndarray) -> float:
 
 
 def compress(
-    session: "Session",
+    session: Session,
     models: Sequence[str],
     datasets: Sequence[str | BeirDataset],
     methods: Sequence[str],
@@ -160,13 +169,13 @@ def compress(
     from adaptlab.compress.plot import pareto_plot
 
     specs = parse_methods(list(methods))
-    sets = [d for d in datasets if isinstance(d, BeirDataset)]
-    sets += resolve_datasets([d for d in datasets if isinstance(d, str)])
+    sets = [one for d in datasets for one in ([d] if isinstance(d, BeirDataset) else resolve_datasets([d]))]
     out_dir = Path(output) if output else session.workspace.results_dir / "compress"
     cache = VectorCache(session.workspace.root / "cache" / "vectors")
     batch_size = session.config.embed.batch_size
     params = {"models": list(models), "datasets": [d.name for d in sets], "methods": specs, "depth": DEPTH}
     results: list[MethodResult] = []
+    skips: list[dict[str, str]] = []
     with session.run("compress", params) as run:
         for model in models:
             embedder = session.embedder(model)
@@ -175,12 +184,17 @@ def compress(
                     session.console.print(f"compress: {embedder.name} on {dataset.name} ({len(specs)} methods)")
                 docs = cache.documents(embedder, [document_text(d) for d in dataset.corpus.values()], batch_size)
                 queries = cache.queries(embedder, list(dataset.queries.values()), batch_size)
-                found = evaluate_methods(embedder.name, dataset, docs, queries, specs, repeats)
+                found, skipped = evaluate_methods(embedder.name, dataset, docs, queries, specs, repeats)
                 results.extend(found)
+                for spec, reason in skipped.items():
+                    if session.console:
+                        session.console.print(f"[yellow]skipped[/yellow] on {dataset.name}: {reason}")
+                    skips.append({"model": embedder.name, "dataset": dataset.name, "method": spec, "reason": reason})
                 run.log_metrics({f"{_key(r.model, r.dataset, r.method)}/{m}": v for r in found
                                  for m, v in _logged(r).items()})
         payload = {"depth": DEPTH, "search": SEARCH_NOTE, "methods": specs,
-                   "datasets": {d.name: d.stats() for d in sets}, "results": [r.as_dict() for r in results]}
+                   "datasets": {d.name: d.stats() for d in sets}, "skipped": skips,
+                   "results": [r.as_dict() for r in results]}
         json_path = write_json(payload, out_dir / "compression.json")
         plot_path = pareto_plot(results, out_dir / "compression.png")
         run.log_artifact(json_path)

@@ -13,7 +13,7 @@ class Float32(Compressor):
 
     method = "float32"
 
-    def fit(self, vectors: np.ndarray) -> "Float32":
+    def fit(self, vectors: np.ndarray) -> Float32:
         self._check_dim(vectors)
         return self
 
@@ -33,7 +33,7 @@ class Float16(Compressor):
 
     method = "float16"
 
-    def fit(self, vectors: np.ndarray) -> "Float16":
+    def fit(self, vectors: np.ndarray) -> Float16:
         self._check_dim(vectors)
         return self
 

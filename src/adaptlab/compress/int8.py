@@ -22,7 +22,7 @@ class Int8(Compressor):
         super().__init__(dim)
         self._index: faiss.IndexScalarQuantizer | None = None
 
-    def fit(self, vectors: np.ndarray) -> "Int8":
+    def fit(self, vectors: np.ndarray) -> Int8:
         index = faiss.IndexScalarQuantizer(self.dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         index.train(self._check_dim(vectors))
         self._index = index

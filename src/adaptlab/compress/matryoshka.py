@@ -14,7 +14,7 @@ from adaptlab.compress.projection import Projection
 class Matryoshka(Projection):
     method = "matryoshka"
 
-    def fit(self, vectors: np.ndarray) -> "Matryoshka":
+    def fit(self, vectors: np.ndarray) -> Matryoshka:
         self._check_dim(vectors)
         return self
 

@@ -19,7 +19,7 @@ class PCA(Projection):
         self.mean: np.ndarray | None = None
         self.components: np.ndarray | None = None
 
-    def fit(self, vectors: np.ndarray) -> "PCA":
+    def fit(self, vectors: np.ndarray) -> PCA:
         vectors = self._check_dim(vectors)
         if len(vectors) < self.out_dim:
             raise AdaptlabError(f"{self.name}: needs at least {self.out_dim} corpus vectors, got {len(vectors)}")

@@ -23,7 +23,7 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     return front[::-1]
 
 
-def pareto_plot(results: Sequence["MethodResult"], path: Path) -> Path:
+def pareto_plot(results: Sequence[MethodResult], path: Path) -> Path:
     """Write a PNG (matplotlib, Agg backend, no display needed) and return its path."""
     import matplotlib
 
@@ -47,7 +47,7 @@ def pareto_plot(results: Sequence["MethodResult"], path: Path) -> Path:
         for bar in BARS:
             ax.axhline(bar, color="grey", lw=0.6, ls="--")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("compression factor vs float32 (memory per vector)")
+        ax.set_xlabel("compression vs float32 (bytes per vector held in memory)")
         ax.set_ylabel("nDCG@10 kept (vs float32)")
         ax.set_title(f"{model.rsplit('/', 1)[-1]} · {dataset}", fontsize=10)
         ax.grid(alpha=0.3)

@@ -38,7 +38,7 @@ class ProductQuantizer(Compressor):
     def name(self) -> str:
         return f"pq:{self.m}" if self.nbits is None else f"pq:{self.m}x{self.nbits}"
 
-    def fit(self, vectors: np.ndarray) -> "ProductQuantizer":
+    def fit(self, vectors: np.ndarray) -> ProductQuantizer:
         vectors = self._check_dim(vectors)
         if self.nbits is None:
             self.nbits = min(MAX_NBITS, int(math.log2(max(len(vectors), 2))))

@@ -17,7 +17,7 @@ class RandomProjection(Projection):
         self.seed = seed
         self.matrix: np.ndarray | None = None
 
-    def fit(self, vectors: np.ndarray) -> "RandomProjection":
+    def fit(self, vectors: np.ndarray) -> RandomProjection:
         projector = GaussianRandomProjection(n_components=self.out_dim, random_state=self.seed)
         projector.fit(self._check_dim(vectors))
         self.matrix = np.asarray(projector.components_, dtype=np.float32)

@@ -29,7 +29,7 @@ class Method:
     argument: str | None = None
     """Constructor keyword the `:N` argument fills (pq's `:MxNBITS` is parsed apart); None: no argument."""
 
-    def build(self, dim: int, arg: str | None) -> "Compressor":
+    def build(self, dim: int, arg: str | None) -> Compressor:
         kwargs = dict(self.kwargs)
         if arg and self.argument == "m,nbits":
             m, _, nbits = arg.partition("x")
@@ -70,13 +70,13 @@ DEFAULT_METHODS = tuple(name for name in METHODS if name != "float32")
 _ARGUMENT_FORMS = {None: None, "m,nbits": rf"{NUMBER}(x{NUMBER})?"}
 
 
-def compressor_class(target: str) -> "type[Compressor]":
+def compressor_class(target: str) -> type[Compressor]:
     """`pca:PCA` → adaptlab.compress.pca.PCA, imported now."""
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(f"adaptlab.compress.{module}"), name)
 
 
-def class_for_method(method: str) -> "type[Compressor]":
+def class_for_method(method: str) -> type[Compressor]:
     """The class whose `method` attribute is `method` (what `Compressor.load` reads from a file)."""
     for spec in METHODS.values():
         cls = compressor_class(spec.target)
@@ -97,7 +97,7 @@ def check_spec(spec: str) -> tuple[Method, str | None]:
     return method, arg or None
 
 
-def make_compressor(spec: str, dim: int) -> "Compressor":
+def make_compressor(spec: str, dim: int) -> Compressor:
     """An unfitted compressor for `spec` on `dim`-dimensional vectors."""
     method, arg = check_spec(spec)
     return method.build(dim, arg)
