@@ -13,13 +13,13 @@ import math
 import faiss
 import numpy as np
 
-from adaptlab.compress.base import CodeIndex, Compressor
+from adaptlab.compress.faiss_codec import FaissCodec
 from adaptlab.errors import AdaptlabError
 
 MAX_NBITS = 8
 
 
-class ProductQuantizer(Compressor):
+class ProductQuantizer(FaissCodec):
     """`m` must divide `dim`; `nbits` (1–8, or None: as many as the corpus can train) bits per sub-vector."""
 
     method = "pq"
@@ -32,7 +32,6 @@ class ProductQuantizer(Compressor):
         if nbits is not None and not 1 <= nbits <= MAX_NBITS:
             raise AdaptlabError(f"pq: nbits must be between 1 and {MAX_NBITS}, got {nbits}")
         self.nbits = nbits
-        self._index: faiss.IndexPQ | None = None
 
     @property
     def name(self) -> str:
@@ -54,28 +53,10 @@ class ProductQuantizer(Compressor):
         return self
 
     @property
-    def fitted(self) -> faiss.IndexPQ:
-        if self._index is None:
-            raise RuntimeError(f"{self.name}: call fit() first")
-        return self._index
-
-    def transform(self, vectors: np.ndarray) -> np.ndarray:
-        return self.fitted.sa_encode(self._check_dim(vectors))
-
-    def index(self, codes: np.ndarray) -> CodeIndex:
-        index = faiss.clone_index(self.fitted)
-        index.add_sa_codes(np.ascontiguousarray(codes, dtype=np.uint8))
-        return index
-
-    @property
     def bytes_per_vector(self) -> float:
         return float(self.fitted.code_size)
 
     def params(self) -> dict[str, object]:
         return {"m": self.m, "nbits": self.nbits}
 
-    def state(self) -> dict[str, np.ndarray]:
-        return {"faiss_index": faiss.serialize_index(self.fitted)}
 
-    def set_state(self, arrays: dict[str, np.ndarray]) -> None:
-        self._index = faiss.deserialize_index(arrays["faiss_index"])
