@@ -50,3 +50,15 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subpro
         timeout=timeout,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    """Base URL of a real uvicorn server over the fixture corpus (MiniLM, extractive answers), shared by
+    the API and browser tests because building its workspace costs most of their time."""
+    pytest.importorskip("fastapi", reason="needs the serve extra: pip install -e '.[serve]'")
+    from integration.serve_server import build_workspace, running_server
+
+    workspace = build_workspace(tmp_path_factory.mktemp("served"))
+    with running_server(workspace) as base:
+        yield base

@@ -29,7 +29,11 @@ def rrf(lists: Sequence[Scores], k: int = RRF_K) -> dict[str, float]:
 
 
 def wsum(lists: Sequence[Scores], weights: Sequence[float]) -> dict[str, float]:
-    """Σ over lists of weight × (score − min) / (max − min): scores on different scales made comparable."""
+    """Σ over lists of weight × (score − min) / (max − min): scores on different scales made comparable.
+
+    A list whose scores are all equal (e.g. a single BM25 hit) gives each of them 1: they are that
+    list's best, and min-max would otherwise erase its only match.
+    """
     if len(weights) != len(lists):
         raise AdaptlabError(f"wsum needs one weight per list: {len(lists)} lists, {len(weights)} weights")
     fused: dict[str, float] = {}
@@ -37,14 +41,15 @@ def wsum(lists: Sequence[Scores], weights: Sequence[float]) -> dict[str, float]:
         if not scores:
             continue
         low, high = min(scores.values()), max(scores.values())
-        span = max(high - low, 1e-9)
+        span = high - low
         for doc, score in scores.items():
-            fused[doc] = fused.get(doc, 0.0) + weight * (score - low) / span
+            normalised = (score - low) / span if span > 1e-9 else 1.0
+            fused[doc] = fused.get(doc, 0.0) + weight * normalised
     return fused
 
 
 def fuse(
-    lists: Sequence[Scores], method: str = "rrf", weights: Sequence[float] | None = None, k: int = RRF_K
+    lists: Sequence[Scores], method: str = "wsum", weights: Sequence[float] | None = None, k: int = RRF_K
 ) -> list[tuple[str, float]]:
     """Fused (document id, score), best first; ties keep the order in which documents were first seen."""
     if method == "rrf":
@@ -57,7 +62,7 @@ def fuse(
 
 
 def fuse_runs(
-    runs: Sequence[Mapping[str, Scores]], method: str = "rrf", weights: Sequence[float] | None = None,
+    runs: Sequence[Mapping[str, Scores]], method: str = "wsum", weights: Sequence[float] | None = None,
     k: int = RRF_K, depth: int = 100,
 ) -> dict[str, dict[str, float]]:
     """Per-query fusion of ranx-style runs {query id: {doc id: score}}, each query cut to `depth`."""

@@ -49,3 +49,10 @@ def test_same_scores_as_ranx_fuse() -> None:
     expected = ranx_fuse([Run(r) for r in runs], norm="min-max", method="wsum",
                          params={"weights": [0.3, 0.7]}).to_dict()["q"]
     assert fuse_runs(runs, "wsum", [0.3, 0.7])["q"] == pytest.approx(expected)
+
+
+def test_wsum_keeps_a_lists_only_hit() -> None:
+    from adaptlab.retrieval.fusion import fuse
+
+    fused = dict(fuse([{"only": 7.5}, {"a": 0.9, "b": 0.5, "only": 0.1}], "wsum", [0.5, 0.5]))
+    assert fused["only"] == 0.5 and fused["a"] == 0.5

@@ -1,0 +1,1 @@
+"""HTTP API and web page over a workspace (FastAPI; `pip install adaptlab[serve]`)."""

@@ -1,0 +1,133 @@
+"""The workspace behind the API: one Session, models loaded once, every store call on one worker thread.
+
+Model inference that does not touch the stores (`/embed`) runs on the caller's thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adaptlab.config import ExperimentConfig
+from adaptlab.corpus.ingest import IngestReport
+from adaptlab.errors import AdaptlabError
+from adaptlab.pipeline import SEARCH_MODES, Session, embed, ingest, search
+from adaptlab.rag.generators import Generator, load_generator
+from adaptlab.retrieval.dense import SearchHit
+from adaptlab.serve.worker import Key, StoreWorker
+from adaptlab.vectors.embed_stage import EmbedReport
+
+
+class NotFoundError(AdaptlabError):
+    """Something the request names does not exist on this server (a model it does not serve)."""
+
+
+class MissingCollectionError(AdaptlabError):
+    """The model has no vectors for this corpus yet: the message says which command creates them."""
+
+
+class Service:
+    """What the endpoints call; `start` loads everything heavy so the first request is as fast as the rest.
+
+    Methods that touch the stores return Futures settled by the worker thread.
+    """
+
+    def __init__(
+        self, workspace: str | Path | None, models: Sequence[str], generator: str = "extractive",
+        config: ExperimentConfig | None = None, milvus_uri: str | None = None,
+    ) -> None:
+        config = config or ExperimentConfig()
+        config.corpus.workers = 1  # uploads are small; a process pool per request costs more than it saves
+        self.session = Session.open(workspace, config, milvus_uri, tracking_uri="none")
+        self.models = list(dict.fromkeys(models))
+        self.generator_name = generator
+        self.generator: Generator | None = None
+        self.worker = StoreWorker(self._search_many)
+
+    @property
+    def default_model(self) -> str:
+        return self.models[0]
+
+    def start(self) -> None:
+        """Load the models and the generator, open Milvus, load (or build) the BM25 index; blocks until done."""
+        self.worker.run(self._warm_up).result()
+        self.generator = load_generator(self.generator_name)
+
+    def close(self) -> None:
+        self.worker.run(self.session.close)
+        self.worker.close()
+
+    def check_model(self, model: str | None) -> str:
+        """The served model a request names (default: the first); any other is a 404, never loaded."""
+        model = model or self.default_model
+        if model not in self.models:
+            raise NotFoundError(f"model '{model}' is not served here; served: {', '.join(self.models)}")
+        return model
+
+    def health(self) -> Future[dict[str, Any]]:
+        return self.worker.run(self._health)
+
+    def search(self, query: str, k: int, mode: str, filter: str | None, model: str | None) -> Future[list[SearchHit]]:
+        """The hits, once the worker has run this query with the others queued alongside it."""
+        return self.worker.search((self.check_model(model), mode, k, filter), query)
+
+    def embed_texts(self, texts: Sequence[str], model: str | None) -> tuple[str, np.ndarray]:
+        embedder = self.session.embedder(self.check_model(model))
+        return embedder.name, embedder.encode_documents(list(texts))
+
+    def ingest_files(self, paths: Sequence[Path]) -> Future[tuple[IngestReport, list[EmbedReport]]]:
+        """Ingest the saved uploads, then bring every served model's collection up to date."""
+        return self.worker.run(lambda: self._ingest(paths))
+
+    # ---- on the worker thread ----------------------------------------------------------------
+    def _warm_up(self) -> None:
+        for model in self.models:
+            self.session.embedder(model)
+        _ = self.session.vectors
+        if self.session.store.stats()["chunks"]:
+            self.session.bm25.index()
+
+    def _health(self) -> dict[str, Any]:
+        stats = self.session.store.stats()
+        served = {m: self.session.collection(m) for m in self.models}
+        return {
+            "status": "ok",
+            "workspace": str(self.session.workspace.root),
+            "corpus": {k: stats[k] for k in ("files", "documents", "chunks", "chunk_languages")},
+            "models": [
+                {"name": m, "collection": c, "ready": self.session.vectors.has(c), "vectors": stats["embedded"].get(c, 0)}
+                for m, c in served.items()
+            ],
+            "collections": [{"name": c["name"], "model": c["model"], "dim": c["dim"],
+                             "vectors": stats["embedded"].get(c["name"], 0)} for c in self.session.store.collections()],
+            "modes": list(SEARCH_MODES),
+            "generator": {"name": self.generator.name if self.generator else None,
+                          "extractive": bool(self.generator and self.generator.extractive)},
+        }
+
+    def _search_many(self, key: Key, queries: list[str]) -> list[list[SearchHit]]:
+        model, mode, k, filter = key
+        if mode != "bm25":
+            self._require_collection(model)
+        return search(self.session, model, queries, k, filter, mode)
+
+    def _ingest(self, paths: Sequence[Path]) -> tuple[IngestReport, list[EmbedReport]]:
+        report = ingest(self.session, list(paths))
+        embedded = [embed(self.session, m) for m in self.models] if report.files_ingested else []
+        if report.files_ingested:
+            self.session.bm25.index()  # rebuild now, not in the next search request
+        return report, embedded
+
+    def _require_collection(self, model: str) -> None:
+        name = self.session.collection(model)
+        if not self.session.vectors.has(name):
+            root = self.session.workspace.root
+            raise MissingCollectionError(
+                f"model '{model}' has no vectors for this corpus (collection '{name}'); run "
+                f"`adaptlab ingest DOCS --workspace {root}` and `adaptlab embed --model {model} --workspace {root}`, "
+                "or use mode=bm25"
+            )
