@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from adaptlab.corpus.language import DEFAULT_LANGUAGES
 from adaptlab.errors import ConfigError
+from adaptlab.train.finetune_config import FinetuneConfig
 
 
 class Section(BaseModel):
@@ -85,6 +86,7 @@ class ExperimentConfig(Section):
     eval: EvalSection = Field(default_factory=EvalSection)
     search: SearchSection = Field(default_factory=SearchSection)
     tracking: TrackingSection = Field(default_factory=TrackingSection)
+    finetune: FinetuneConfig | None = Field(None, description="Optional fine-tuning stage (adaptlab finetune).")
 
     @field_validator("models")
     @classmethod

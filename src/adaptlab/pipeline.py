@@ -10,7 +10,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -39,6 +39,10 @@ from adaptlab.tracking.mlflow_runs import tracked_run
 from adaptlab.vectors.embed_stage import EmbedReport, run_embed
 from adaptlab.vectors.milvus_store import IndexConfig, MilvusVectorStore, collection_name
 from adaptlab.workspace import Workspace
+
+if TYPE_CHECKING:
+    from adaptlab.train.finetune_config import FinetuneConfig
+    from adaptlab.train.finetune_stage import FinetuneReport
 
 DEFAULT_WORD_CHUNK = 500
 SEARCH_MODES = ("dense", "bm25", "hybrid")
@@ -142,6 +146,14 @@ class Session:
         fusion: str = "wsum",
     ) -> list[RetrievalResult]:
         return evaluate(self, models, datasets, k, retriever, fusion)
+
+    def finetune(self, config: "FinetuneConfig | None" = None, **overrides: Any) -> "FinetuneReport":
+        """Fine-tune (or fit an adapter) as `adaptlab finetune` does; keyword overrides as in the YAML section."""
+        from adaptlab.train.finetune_config import FinetuneConfig
+        from adaptlab.train.finetune_stage import finetune
+
+        base = config or self.config.finetune or FinetuneConfig()
+        return finetune(self, FinetuneConfig.model_validate({**base.model_dump(), **overrides}))
 
 
 def index_config(cfg: VectorsSection) -> IndexConfig:

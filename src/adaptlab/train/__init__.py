@@ -1,0 +1,1 @@
+"""Embedding fine-tuning: training pairs with provenance, the sentence-transformers trainer, adapters."""

@@ -1,0 +1,77 @@
+"""What `adaptlab finetune` does, as one pydantic model: the `finetune:` YAML section and the CLI's flags.
+
+Field descriptions are the help text, so the YAML schema and `--help` never disagree (the TRL
+`<method>_config.py` pattern).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Method = Literal["full", "adapter"]
+Objective = Literal["mnrl", "cached-mnrl", "matryoshka", "distill-parallel"]
+METHODS: tuple[str, ...] = ("full", "adapter")
+OBJECTIVES: tuple[str, ...] = ("mnrl", "cached-mnrl", "matryoshka", "distill-parallel")
+
+
+class FinetuneConfig(BaseModel):
+    """One fine-tuning run: base model, method, objective, data, evaluation and where the result goes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: str = Field("minilm", description="Zoo name or local sentence-transformers folder to start from.")
+    method: Method = Field(
+        "full", description="full: train every weight (sentence-transformers models); adapter: train a small "
+        "adapter on the frozen model's vectors (any model, incl. e5-small and use-multilingual)."
+    )
+    objective: Objective = Field(
+        "mnrl", description="mnrl: in-batch negatives (InfoNCE); cached-mnrl: same with a large batch in small "
+        "memory; matryoshka: mnrl at several truncated dimensions; distill-parallel: German and English "
+        "sentences onto the frozen base's English embedding (full method only)."
+    )
+    pairs: str = Field(
+        "corpus", description="'corpus' (pairs mined from the workspace corpus), a .jsonl file of "
+        "query/positive(/negatives), or a BEIR folder with qrels/train.tsv."
+    )
+    rules: list[str] = Field(
+        ["heading", "title", "inverse-cloze", "term-definition"],
+        description="Corpus mining rules to use (pairs: corpus).",
+    )
+    parallel_sources: list[str] = Field(
+        ["tatoeba", "stsb"], description="Parallel DE–EN sources for distill-parallel: tatoeba, stsb, oeo."
+    )
+    eval: list[str] = Field(default_factory=list, description="Datasets evaluated before and after (held-out).")
+    compare: list[str] = Field(
+        ["bm25", "minilm", "use-multilingual", "e5-small"],
+        description="Off-the-shelf models (and 'bm25') evaluated on the same sets for the table.",
+    )
+    epochs: float = Field(1.0, gt=0, description="Passes over the training pairs.")
+    max_steps: int | None = Field(None, gt=0, description="Stop after this many optimiser steps (overrides epochs).")
+    batch_size: int = Field(32, gt=1, description="Pairs per batch; every other pair of the batch is a negative.")
+    mini_batch_size: int = Field(16, gt=0, description="cached-mnrl: pairs per forward pass.")
+    gradient_accumulation: int = Field(1, gt=0, description="Batches per optimiser step.")
+    learning_rate: float | None = Field(None, gt=0, description="Default 2e-5 (full) or 1e-3 (adapter).")
+    warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of steps with a rising learning rate.")
+    save_steps: int = Field(50, gt=0, description="Checkpoint every this many steps (a re-run resumes from the last).")
+    max_seq_length: int | None = Field(256, gt=0, description="Token limit while training (full method).")
+    matryoshka_dims: list[int] = Field([384, 256, 128, 64], description="matryoshka: dimensions trained.")
+    max_pairs: int | None = Field(None, gt=0, description="Use at most this many training pairs (sampled).")
+    heldout_fraction: float = Field(
+        0.1, ge=0, lt=1, description="Share of documents whose pairs are held out of training (split by document)."
+    )
+    adapter_kind: Literal["linear", "mlp"] = Field("linear", description="adapter: identity-initialised linear map "
+                                                   "or residual MLP.")
+    adapter_rank: int | None = Field(None, gt=0, description="adapter: low-rank update of this rank (default full).")
+    adapter_side: Literal["query", "both"] = Field(
+        "both", description="adapter: transform both sides (measured better on held-out laws and OEO) or queries only "
+        "(stored document vectors stay valid)."
+    )
+    adapter_epochs: int = Field(30, gt=0, description="adapter: passes over the cached vectors.")
+    temperature: float = Field(0.05, gt=0, description="adapter: InfoNCE temperature.")
+    output: str | None = Field(None, description="Name of the result; registered so `--model NAME` finds it.")
+    seed: int = Field(42, description="Random seed for sampling, splits and initialisation.")
+
+    def resolved_learning_rate(self) -> float:
+        return self.learning_rate or (2e-5 if self.method == "full" else 1e-3)

@@ -1,0 +1,250 @@
+"""The finetune stage: training data → before evaluation → train (full or adapter) → save, card, register
+→ after evaluation; one MLflow run. The CLI, the Python API and `adaptlab run` call `finetune`."""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from adaptlab.compress.vector_cache import VectorCache
+from adaptlab.errors import AdaptlabError
+from adaptlab.eval.hybrid_eval import evaluate_bm25
+from adaptlab.eval.metrics import PRIMARY_METRIC
+from adaptlab.eval.retrieval_eval import resolve_datasets
+from adaptlab.models.base import Embedder
+from adaptlab.models.registry import get_spec
+from adaptlab.models.resolve import sentence_transformers_dir
+from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdapter
+from adaptlab.train.evaluate import Scored, evaluate_cached
+from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.model_card import write_model_card
+from adaptlab.train.model_store import register_model, resolve_model
+from adaptlab.train.pairs import Pair, split_by_document, write_pairs
+from adaptlab.train.pairs_corpus import mine_corpus_pairs
+from adaptlab.train.pairs_labelled import read_labelled_pairs
+from adaptlab.train.parallel import parallel_pairs
+
+if TYPE_CHECKING:
+    from adaptlab.pipeline import Session
+
+
+@dataclass
+class FinetuneReport:
+    name: str
+    path: Path
+    config: dict[str, Any]
+    train_pairs: int
+    heldout_pairs: int
+    rules: dict[str, int]
+    train_seconds: float
+    steps: int
+    resumed_from: str | None
+    prepare_seconds: float = 0.0
+    scores: list[Scored] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "scores"}
+        data["path"] = str(self.path)
+        data["scores"] = [s.as_dict() for s in self.scores]
+        return data
+
+
+def default_name(config: FinetuneConfig) -> str:
+    base = re.sub(r"[^0-9A-Za-z]+", "-", Path(config.base).name).strip("-")
+    return f"{base}-{config.method}-{config.objective}"
+
+
+def training_pairs(session: Session, config: FinetuneConfig) -> list[Pair]:
+    """Pairs mined from the workspace corpus, or read from a .jsonl file or BEIR folder."""
+    if config.pairs == "corpus":
+        pairs = mine_corpus_pairs(session.store, config.rules)
+        if not pairs:
+            raise AdaptlabError("no training pairs mined from the corpus: run `adaptlab ingest` first "
+                                "(or give --pairs FILE.jsonl)")
+        return pairs
+    return read_labelled_pairs(Path(config.pairs).expanduser())
+
+
+T = TypeVar("T")
+
+
+def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
+    """At most `limit` items, drawn reproducibly."""
+    return items if not limit or len(items) <= limit else random.Random(seed).sample(items, limit)
+
+
+def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
+                 k: int = 100) -> list[Scored]:
+    cache = VectorCache(session.workspace.root / "vector-cache")
+    batch = session.config.embed.batch_size
+    scores: list[Scored] = []
+    for dataset in datasets:
+        if bm25:
+            scores.append(Scored("bm25", evaluate_bm25(dataset, k)[0]))
+        for role, embedder in embedders:
+            session.console.print(f"evaluating {embedder.name} ({role}) on {dataset.name}")
+            scores.append(Scored(role, evaluate_cached(embedder, dataset, cache, k, batch)))
+    return scores
+
+
+def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
+    """Train, save, register and evaluate one model; the before/after rows are in the report."""
+    name = config.output or default_name(config)
+    folder = session.workspace.root / "finetuned" / name
+    base_name = resolve_model(session.workspace, config.base)
+    if config.method == "full" and get_spec(base_name).backend != "sentence-transformers":
+        raise AdaptlabError(f"'{config.base}' is inference-only; use --method adapter to adapt it")
+    if config.method == "adapter" and config.objective not in ("mnrl",):
+        raise AdaptlabError("adapters train with in-batch negatives: use --objective mnrl with --method adapter")
+    datasets = resolve_datasets(config.eval)
+    base = session.embedder(config.base)
+    compare = [m for m in config.compare if m not in ("bm25", config.base)]
+    offshelf = [("off-the-shelf", session.embedder(m)) for m in compare]
+    with session.run("finetune", {**config.model_dump(), "output": name}) as run:
+        scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare)
+        if config.objective == "distill-parallel":
+            heldout: list[Pair] = []
+            tuned, stats = _distill(session, config, base_name, folder)
+            report_rules: Counter[str] = Counter({"parallel": stats.train_examples})
+        else:
+            train, heldout = split_by_document(training_pairs(session, config), config.heldout_fraction, config.seed)
+            train = sample(train, config.max_pairs, config.seed)
+            if len(train) < 2:
+                raise AdaptlabError("fewer than two training pairs left after the held-out split")
+            write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
+            report_rules = Counter(p.rule for p in train)
+            session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
+            if config.method == "full":
+                tuned, stats = _full(session, config, base_name, folder, train, heldout, run)
+            else:
+                tuned, stats = _adapter(session, config, base, folder, train, heldout)
+        register_model(session.workspace, name, folder)
+        scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False)
+        write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
+                         scores)
+        report = FinetuneReport(name, folder, config.model_dump(), stats.train_examples, len(heldout),
+                                dict(report_rules), stats.seconds, stats.steps, stats.resumed_from,
+                                stats.prepare_seconds, scores)
+        run.log_metrics({"train_seconds": stats.seconds, "prepare_seconds": stats.prepare_seconds,
+                         "train_pairs": stats.train_examples, "steps": stats.steps})
+        run.log_metrics({f"{s.result.dataset}/{s.role}/{s.result.model[-40:]}/{PRIMARY_METRIC}":
+                         s.result.metrics[PRIMARY_METRIC] for s in scores})
+        run.log_dict(report.as_dict(), "finetune.json")
+        run.log_artifact(folder / "README.md")
+    return report
+
+
+@dataclass
+class _Stats:
+    train_examples: int
+    seconds: float
+    steps: int
+    resumed_from: str | None = None
+    prepare_seconds: float = 0.0
+
+
+def _mlflow_callback(run: Any) -> Any:
+    """Trainer logs (loss, learning rate, eval loss) forwarded to the stage's MLflow run."""
+    from transformers import TrainerCallback
+
+    class ForwardLogs(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
+            numbers = {f"train/{k}": float(v) for k, v in (logs or {}).items() if isinstance(v, (int, float))}
+            run.log_metrics(numbers, step=state.global_step)
+
+    return ForwardLogs()
+
+
+def _load_st(session: Session, name: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    path = sentence_transformers_dir(get_spec(name), session.workspace.model_cache)
+    return SentenceTransformer(str(path), device=None, local_files_only=True)
+
+
+def _save_st(model: Any, folder: Path, session: Session, name: str) -> Embedder:
+    from adaptlab.models.backends.sentence_transformers_backend import SentenceTransformerEmbedder
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    model.save(str(folder))
+    return SentenceTransformerEmbedder(folder, name=name)
+
+
+def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path, train: list[Pair],
+          heldout: list[Pair], run: Any) -> tuple[Embedder, _Stats]:
+    from adaptlab.train.finetune_trainer import pairs_dataset, train_sentence_transformer
+
+    model = _load_st(session, base_name)
+    checkpoints = folder.parent / f"{folder.name}.checkpoints"
+    stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
+                                       config, checkpoints, [_mlflow_callback(run)])
+    tuned = _save_st(model, folder, session, config.output or folder.name)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the run finished: nothing left to resume
+    return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from)
+
+
+def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: Path) -> tuple[Embedder, _Stats]:
+    from adaptlab.train.finetune_trainer import parallel_dataset, train_sentence_transformer
+
+    teacher = _load_st(session, base_name)
+    student = _load_st(session, base_name)
+    pairs = sample(parallel_pairs(tuple(config.parallel_sources)), config.max_pairs, config.seed)
+    session.console.print(f"{len(pairs)} parallel pairs from {', '.join(config.parallel_sources)}")
+    checkpoints = folder.parent / f"{folder.name}.checkpoints"
+    start = time.perf_counter()
+    dataset = parallel_dataset(teacher, pairs, config.batch_size)
+    label_seconds = time.perf_counter() - start
+    stats = train_sentence_transformer(student, dataset, None, config, checkpoints)
+    tuned = _save_st(student, folder, session, config.output or folder.name)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from, label_seconds)
+
+
+def _unique_encode(encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:
+    """Encode each distinct text once (many terms share one definition) and expand back to `texts`."""
+    unique = list(dict.fromkeys(texts))
+    index = {text: i for i, text in enumerate(unique)}
+    return encode(unique)[[index[t] for t in texts]]
+
+
+def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
+             train: list[Pair], heldout: list[Pair]) -> tuple[Embedder, _Stats]:
+    """Embed the pairs once with the frozen base (cached on disk), then fit the adapter on the vectors."""
+    cache = VectorCache(session.workspace.root / "vector-cache")
+    batch = session.config.embed.batch_size
+    start = time.perf_counter()
+    queries = _unique_encode(lambda texts: cache.queries(base, texts, batch), [p.query for p in train])
+    positives = _unique_encode(lambda texts: cache.documents(base, texts, batch), [p.positive for p in train])
+    validation = None
+    if len(heldout) > 1:
+        validation = (_unique_encode(lambda texts: cache.queries(base, texts, batch), [p.query for p in heldout]),
+                      _unique_encode(lambda texts: cache.documents(base, texts, batch), [p.positive for p in heldout]),
+                      [p.positive for p in heldout])
+    embed_seconds = time.perf_counter() - start
+    params = AdapterParams(config.adapter_kind, config.adapter_rank, config.adapter_side, config.adapter_epochs,
+                           config.resolved_learning_rate(), config.temperature, config.batch_size, config.seed)
+    adapter = EmbeddingAdapter(params, base=config.base).fit(
+        queries, positives, [p.positive for p in train], validation)
+    if folder.exists():
+        shutil.rmtree(folder)
+    adapter.save(folder, {"embed_seconds": embed_seconds, "train_pairs": len(train)})
+    session.console.print(f"adapter fitted in {adapter.seconds:.1f} s (vectors {embed_seconds:.1f} s); "
+                          f"loss {adapter.history[0]:.3f} → {adapter.history[-1]:.3f}"
+                          + (f", kept epoch {adapter.best_epoch} of {len(adapter.history)} (held-out loss)"
+                             if adapter.validation else ""))
+    steps = config.adapter_epochs * -(-len(train) // config.batch_size)
+    tuned = AdapterEmbedder(base, adapter, name=config.output or folder.name)
+    return tuned, _Stats(len(train), adapter.seconds, steps, prepare_seconds=embed_seconds)
+
+
+__all__ = ["FinetuneReport", "default_name", "finetune", "training_pairs"]

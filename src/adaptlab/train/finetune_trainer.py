@@ -1,0 +1,112 @@
+"""Full fine-tuning of a sentence-transformers model with `SentenceTransformerTrainer`: no hand-written loop.
+
+Objectives map to sentence-transformers losses: mnrl → MultipleNegativesRankingLoss, cached-mnrl →
+CachedMultipleNegativesRankingLoss (gradient cache: a large batch in small memory), matryoshka →
+MatryoshkaLoss around MNRL, distill-parallel → MSELoss towards a frozen teacher's English embedding.
+Checkpoints go to a folder in the workspace; a re-run resumes from the last one (after `kill -9`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.pairs import Pair
+
+
+@dataclass
+class TrainStats:
+    steps: int
+    seconds: float
+    train_examples: int
+    final_loss: float | None
+    resumed_from: str | None
+
+
+def pairs_dataset(pairs: list[Pair]) -> Any:
+    """(anchor, positive[, negative]) columns: the layout MNRL-style losses read."""
+    from datasets import Dataset
+
+    data: dict[str, list[str]] = {"anchor": [p.query for p in pairs], "positive": [p.positive for p in pairs]}
+    if pairs and all(p.negatives for p in pairs):
+        data["negative"] = [p.negatives[0] for p in pairs]
+    return Dataset.from_dict(data)
+
+
+def parallel_dataset(teacher: Any, pairs: list[tuple[str, str]], batch_size: int) -> Any:
+    """(english, non_english, label): label is the teacher's embedding of the English side."""
+    from datasets import Dataset
+
+    english = [en for en, _ in pairs]
+    labels = teacher.encode(english, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False)
+    return Dataset.from_dict({"english": english, "non_english": [de for _, de in pairs], "label": labels.tolist()})
+
+
+def build_loss(model: Any, config: FinetuneConfig) -> Any:
+    from sentence_transformers.sentence_transformer import losses
+
+    if config.objective == "distill-parallel":
+        return losses.MSELoss(model)
+    if config.objective == "cached-mnrl":
+        return losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=config.mini_batch_size)
+    mnrl = losses.MultipleNegativesRankingLoss(model)
+    if config.objective == "matryoshka":
+        dim = model.get_sentence_embedding_dimension()
+        return losses.MatryoshkaLoss(model, mnrl, [d for d in config.matryoshka_dims if d <= dim])
+    return mnrl
+
+
+def last_checkpoint(folder: Path) -> str | None:
+    """The newest complete `checkpoint-N` folder, or None: what `resume_from_checkpoint` gets."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder)) if folder.is_dir() else None
+
+
+def train_sentence_transformer(
+    model: Any, train: Any, heldout: Any | None, config: FinetuneConfig, checkpoints: Path,
+    callbacks: list[Any] | None = None,
+) -> TrainStats:
+    """Train `model` in place on `train` (a datasets.Dataset) and return what it took."""
+    import torch
+    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers.training_args import BatchSamplers
+
+    if config.max_seq_length:
+        model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
+    is_pairs = config.objective != "distill-parallel"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(checkpoints),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.gradient_accumulation,
+        learning_rate=config.resolved_learning_rate(),
+        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps (transformers v5)
+        dataloader_pin_memory=torch.cuda.is_available(),
+        fp16=torch.cuda.is_available(),
+        batch_sampler=BatchSamplers.NO_DUPLICATES if is_pairs else BatchSamplers.BATCH_SAMPLER,
+        eval_strategy="epoch" if heldout is not None else "no",
+        save_strategy="steps",
+        save_steps=config.save_steps,
+        save_total_limit=2,
+        logging_steps=10,
+        seed=config.seed,
+        report_to="none",
+        disable_tqdm=False,
+        dataloader_drop_last=is_pairs,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=train, eval_dataset=heldout, loss=build_loss(model, config),
+        callbacks=callbacks,
+    )
+    resume = last_checkpoint(checkpoints)
+    start = time.perf_counter()
+    output = trainer.train(resume_from_checkpoint=resume)
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return TrainStats(int(output.global_step), time.perf_counter() - start, len(train),
+                      losses[-1] if losses else None, resume)

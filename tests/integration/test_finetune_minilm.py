@@ -1,0 +1,56 @@
+"""A real MiniLM MNRL fine-tune on the fixtures: a handful of steps, saved, registered, resumable."""
+
+from pathlib import Path
+
+import pytest
+
+from adaptlab.config import ExperimentConfig
+from adaptlab.pipeline import Session
+from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.finetune_stage import finetune
+from adaptlab.train.finetune_trainer import last_checkpoint, pairs_dataset, train_sentence_transformer
+from adaptlab.train.pairs import Pair
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+pytestmark = pytest.mark.slow
+
+
+def test_finetune_saves_registers_and_evaluates(tmp_path: Path) -> None:
+    config = FinetuneConfig(base="minilm", max_steps=2, batch_size=4, max_seq_length=64, output="tiny",
+                            eval=[str(FIXTURES / "beir-mini")], compare=["bm25"])
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        session.ingest([FIXTURES / "docs"])
+        report = finetune(session, config)
+        assert (report.path / "modules.json").is_file() and "tiny" in (report.path / "README.md").read_text()
+        assert report.steps == 2 and sum(report.rules.values()) == report.train_pairs
+        assert {s.role for s in report.scores} == {"bm25", "before", "after"}
+        assert session.embedder("tiny").encode_queries(["Windenergie"]).shape == (1, 384)
+        assert session.collection("tiny").startswith("corpus__tiny_")
+
+
+def test_training_resumes_from_the_last_checkpoint(tmp_path: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from adaptlab.models.resolve import minilm_dir
+
+    pairs = [Pair(f"frage {i}", f"antwort nummer {i} mit etwas text", f"d{i}", "heading") for i in range(16)]
+    config = FinetuneConfig(max_steps=2, batch_size=4, max_seq_length=32, save_steps=1)
+    model = SentenceTransformer(str(minilm_dir()), device="cpu")
+    first = train_sentence_transformer(model, pairs_dataset(pairs), None, config, tmp_path / "ckpt")
+    assert first.resumed_from is None and last_checkpoint(tmp_path / "ckpt")
+    second = train_sentence_transformer(model, pairs_dataset(pairs), None, config.model_copy(update={"max_steps": 3}),
+                                        tmp_path / "ckpt")
+    assert second.resumed_from and second.resumed_from.endswith("checkpoint-2") and second.steps == 3
+
+
+def test_each_objective_maps_to_its_sentence_transformers_loss() -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from adaptlab.models.resolve import minilm_dir
+    from adaptlab.train.finetune_trainer import build_loss
+
+    model = SentenceTransformer(str(minilm_dir()), device="cpu")
+    names = {o: type(build_loss(model, FinetuneConfig(objective=o))).__name__
+             for o in ("mnrl", "cached-mnrl", "matryoshka", "distill-parallel")}
+    assert names == {"mnrl": "MultipleNegativesRankingLoss", "cached-mnrl": "CachedMultipleNegativesRankingLoss",
+                     "matryoshka": "MatryoshkaLoss", "distill-parallel": "MSELoss"}
