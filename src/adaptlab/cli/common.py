@@ -39,6 +39,20 @@ MilvusOpt = Annotated[
         show_default=False,
     ),
 ]
+FilterOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--filter", "-f",
+        help='Filter, e.g. \'lang == "de"\' or \'technology == "solar" and net_capacity_kw > 1000\'.',
+        show_default=False,
+    ),
+]
+SearchModelOpt = Annotated[
+    str, typer.Option("--model", "-m", help="Embedding model (zoo name, registered name or folder) whose collection to search.")
+]
+ModeOpt = Annotated[
+    str, typer.Option("--mode", help="dense (the model's vectors), bm25 (terms) or hybrid (both, score-fused).")
+]
 ConfigOpt = Annotated[
     Optional[Path],
     typer.Option("--config", "-c", help="Experiment YAML whose settings apply (flags override it).", show_default=False),

@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from adaptlab.cli.common import ConfigOpt, MilvusOpt, WorkspaceOpt, console, err_console, session_config
+from adaptlab.cli.common import (
+    ConfigOpt,
+    FilterOpt,
+    MilvusOpt,
+    ModeOpt,
+    SearchModelOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    session_config,
+)
 from adaptlab.cli.main import app
 
 
@@ -16,9 +26,9 @@ from adaptlab.cli.main import app
 def rag_command(
     question: Annotated[str, typer.Argument(help="The question, in any language the model knows.")],
     k: Annotated[int, typer.Option("-k", help="Sources to answer from.")] = 5,
-    mode: Annotated[str, typer.Option("--mode", help="Retrieval: dense, bm25 or hybrid.")] = "hybrid",
-    filter: Annotated[str | None, typer.Option("--filter", "-f", help='Filter, e.g. \'lang == "de"\'.')] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Embedding model whose collection to search.")] = "minilm",
+    mode: ModeOpt = "hybrid",
+    filter: FilterOpt = None,
+    model: SearchModelOpt = "minilm",
     generator: Annotated[str, typer.Option("--generator", help="extractive (quoted sentences), smollm2-135m, or auto (SmolLM2 if installed).")] = "extractive",
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer and sources as JSON.")] = False,
     config: ConfigOpt = None,

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from adaptlab.cli.common import ConfigOpt, MilvusOpt, WorkspaceOpt, console, err_console, session_config
+from adaptlab.cli.common import (
+    ConfigOpt,
+    FilterOpt,
+    MilvusOpt,
+    ModeOpt,
+    SearchModelOpt,
+    WorkspaceOpt,
+    console,
+    err_console,
+    session_config,
+)
 from adaptlab.cli.main import app
 from adaptlab.pipeline import Session, search
 from adaptlab.retrieval.dense import SearchHit
@@ -33,9 +43,9 @@ def hits_table(query: str, hits: list[SearchHit], width: int = 160) -> Table:
 def search_command(
     query: Annotated[str, typer.Argument(help="What to look for, in any language the model knows.")],
     k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
-    filter: Annotated[Optional[str], typer.Option("--filter", "-f", help='Milvus filter, e.g. \'lang == "de"\' or \'technology == "solar"\'.')] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="Model whose collection to search.")] = "minilm",
-    mode: Annotated[str, typer.Option("--mode", help="dense (the model's vectors), bm25 (terms) or hybrid (both, RRF-fused).")] = "dense",
+    filter: FilterOpt = None,
+    model: SearchModelOpt = "minilm",
+    mode: ModeOpt = "dense",
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON on stdout.")] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
