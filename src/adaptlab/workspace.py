@@ -48,6 +48,11 @@ class Workspace:
         return path
 
     @property
+    def vector_cache(self) -> Path:
+        """Embeddings cached by model and text hash, shared by compress, finetune and their evaluations."""
+        return self.root / "cache" / "vectors"
+
+    @property
     def results_dir(self) -> Path:
         path = self.root / "results"
         path.mkdir(exist_ok=True)

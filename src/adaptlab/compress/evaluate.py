@@ -171,7 +171,7 @@ def compress(
     specs = parse_methods(list(methods))
     sets = [one for d in datasets for one in ([d] if isinstance(d, BeirDataset) else resolve_datasets([d]))]
     out_dir = Path(output) if output else session.workspace.results_dir / "compress"
-    cache = VectorCache(session.workspace.root / "cache" / "vectors")
+    cache = VectorCache(session.workspace.vector_cache)
     batch_size = session.config.embed.batch_size
     params = {"models": list(models), "datasets": [d.name for d in sets], "methods": specs, "depth": DEPTH}
     results: list[MethodResult] = []

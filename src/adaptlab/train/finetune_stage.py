@@ -84,7 +84,7 @@ def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
 
 def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
                  k: int = 100) -> list[Scored]:
-    cache = VectorCache(session.workspace.root / "vector-cache")
+    cache = VectorCache(session.workspace.vector_cache)
     batch = session.config.embed.batch_size
     scores: list[Scored] = []
     for dataset in datasets:
@@ -220,7 +220,7 @@ def _unique_encode(encode: Callable[[list[str]], np.ndarray], texts: list[str]) 
 def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
              train: list[Pair], heldout: list[Pair]) -> tuple[Embedder, _Stats]:
     """Embed the pairs once with the frozen base (cached on disk), then fit the adapter on the vectors."""
-    cache = VectorCache(session.workspace.root / "vector-cache")
+    cache = VectorCache(session.workspace.vector_cache)
     batch = session.config.embed.batch_size
     start = time.perf_counter()
     queries = _unique_encode(lambda texts: cache.queries(base, texts, batch), [p.query for p in train])
