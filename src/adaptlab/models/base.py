@@ -19,6 +19,9 @@ class Embedder(ABC):
     name: str
     dim: int
     max_seq_length: int | None = None
+    whole_blocks: bool = False
+    """True when encode_documents sorts and batches by itself (the GPU engine): callers pass big blocks."""
+    preferred_block_size: int | None = None
 
     @abstractmethod
     def encode_documents(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...

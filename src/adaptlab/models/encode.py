@@ -33,6 +33,12 @@ def iter_blocks(
     embedder: Embedder, texts: Sequence[str], batch_size: int = 32, block_size: int = 512
 ) -> Iterator[tuple[list[int], np.ndarray]]:
     """Yield (indices, vectors) per block, in length order."""
+    if embedder.whole_blocks:  # the engine sorts, batches and restores order itself
+        block_size = max(block_size, embedder.preferred_block_size or block_size)
+        for start in range(0, len(texts), block_size):
+            idx = list(range(start, min(len(texts), start + block_size)))
+            yield idx, embedder.encode_documents(texts[start : start + block_size], batch_size=batch_size)
+        return
     lengths = token_lengths(embedder, texts)
     order = length_order(texts, lengths)
     for start in range(0, len(order), block_size):
