@@ -16,12 +16,15 @@ _CONJUNCTIONS = r"(?!(?:und|oder|bzw|sowie|bis|als|and|or|to)\b)"
 _HYPHEN_BREAK = re.compile(r"(\w)[-\u2010]\n[ \t]*" + _CONJUNCTIONS + r"([a-zäöüß])")
 _HYPHEN_BREAK_UPPER = re.compile(r"(\w)[-\u2010]\n[ \t]*" + _CONJUNCTIONS + r"(\w)")
 _PAGE_NUMBER = re.compile(r"^\s*(?:-\s*\d+\s*-|(?:Seite|Page)\s+\d+(?:\s+(?:von|of)\s+\d+)?|\d{1,4})\s*$", re.I)
+_MULTI_SPACE = re.compile(r" {2,}")
+_BLANK_LINES = re.compile(r"\n\s*\n")
 _LIST_START = re.compile(r"^\s*(?:[-*•]|\d+[.)]|\(\d+\)|[a-z][.)]|\([a-z]\))\s")
 
 
 def normalize_unicode(text: str) -> str:
     """NFC (not NFKC: it would turn m² into m2), plus ligatures, invisible characters and odd spaces."""
-    text = unicodedata.normalize("NFC", text)
+    if not unicodedata.is_normalized("NFC", text):  # the check is a fast scan; most text is NFC already
+        text = unicodedata.normalize("NFC", text)
     text = _LIGATURE.sub(lambda m: _LIGATURES[m.group()], text)
     text = _SPACES.sub(" ", _INVISIBLE.sub("", text))
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -29,25 +32,28 @@ def normalize_unicode(text: str) -> str:
 
 def dehyphenate(text: str) -> str:
     """Join words split by a hyphen at a line break, as PDFs and wrapped text do."""
+    if "-\n" not in text and "\u2010\n" not in text:
+        return text
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
     return _HYPHEN_BREAK_UPPER.sub(r"\1-\2", text)
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Lines of one paragraph: wrapped lines joined with a space, list items kept on their own line."""
+    parts = [lines[0]]
+    for line in lines[1:]:
+        parts.append("\n" if _LIST_START.match(line) else " ")
+        parts.append(line)
+    return "".join(parts)
 
 
 def normalize_whitespace(text: str) -> str:
     """Paragraphs (blank lines) are kept; lines wrapped inside a paragraph are joined, lists stay lists."""
     paragraphs = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [re.sub(r" {2,}", " ", line).strip() for line in block.split("\n")]
-        lines = [line for line in lines if line]
-        if not lines:
-            continue
-        merged = [lines[0]]
-        for line in lines[1:]:
-            if _LIST_START.match(line):
-                merged.append(line)
-            else:
-                merged[-1] = f"{merged[-1]} {line}"
-        paragraphs.append("\n".join(merged))
+    for block in _BLANK_LINES.split(_MULTI_SPACE.sub(" ", text)):
+        lines = [stripped for line in block.split("\n") if (stripped := line.strip())]
+        if lines:
+            paragraphs.append(lines[0] if len(lines) == 1 else _join_lines(lines))
     return "\n\n".join(paragraphs)
 
 

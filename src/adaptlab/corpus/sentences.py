@@ -18,7 +18,8 @@ ABBREVIATIONS: frozenset[str] = frozenset(
 
 # A candidate boundary: ., ! or ? (optionally closing quotes/brackets), whitespace, then a sentence start.
 _BOUNDARY = re.compile(r"""([.!?…]["'”’»)\]]*)(\s+)(?=["'„“‚»(\[]?[A-ZÄÖÜ0-9§])""")
-_LAST_TOKEN = re.compile(r"(\S+)$")
+_INITIALS = re.compile(r"(?:[A-Za-zÄÖÜäöü]\.)+[A-Za-zÄÖÜäöü]?")
+_SMALL_NUMBER = re.compile(r"\d{1,3}")
 
 
 def _is_abbreviation(token: str) -> bool:
@@ -27,9 +28,9 @@ def _is_abbreviation(token: str) -> bool:
         return False
     if word.lower() in ABBREVIATIONS or word.rsplit(".", 1)[-1].lower() in ABBREVIATIONS:
         return True
-    if re.fullmatch(r"(?:[A-Za-zÄÖÜäöü]\.)+[A-Za-zÄÖÜäöü]?", word):  # initials: z.B, i.V.m, U.S
+    if _INITIALS.fullmatch(word):  # initials: z.B, i.V.m, U.S
         return True
-    return bool(re.fullmatch(r"\d{1,3}", word))  # ordinals and enumerations: "1. Januar", "§ 3 Nr. 2."
+    return bool(_SMALL_NUMBER.fullmatch(word))  # ordinals and enumerations: "1. Januar", "§ 3 Nr. 2."
 
 
 def split_sentences(text: str) -> list[str]:
@@ -39,9 +40,10 @@ def split_sentences(text: str) -> list[str]:
         start = 0
         for match in _BOUNDARY.finditer(line):
             end = match.end(1)
-            token = _LAST_TOKEN.search(line[start:end])
-            if match.group(1).startswith(".") and token and _is_abbreviation(token.group(1)[:-1] or "."):
-                continue
+            if match.group(1).startswith("."):
+                token = line[max(line.rfind(" ", start, end) + 1, start) : end]
+                if token.strip() and _is_abbreviation(token.strip()[:-1] or "."):
+                    continue
             piece = line[start:end].strip()
             if piece:
                 sentences.append(piece)
