@@ -109,4 +109,4 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
     writer.add_blank_page(width=612, height=792)
     scanned = tmp_path / "scan.pdf"
     writer.write(scanned)
-    assert _error(scanned) == "no text layer (scanned PDF?); OCR is not supported yet"
+    assert _error(scanned) == "no text in the PDF (no text layer, and its pages are blank)"

@@ -36,6 +36,11 @@ def test_supported_suffixes_cover_every_documented_format() -> None:
         ".tsv",
         ".xml",
         ".omn",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".tif",
+        ".tiff",
     }
     assert supported_suffixes() == expected
     assert set(loaders.LOADERS) == expected

@@ -33,6 +33,11 @@ LOADERS: dict[str, str] = {
     ".tsv": "structured:load_csv",
     ".xml": "mastr:load_mastr_xml",
     ".omn": "ontology:load_ontology",
+    ".png": "image:load_image",
+    ".jpg": "image:load_image",
+    ".jpeg": "image:load_image",
+    ".tif": "image:load_image",
+    ".tiff": "image:load_image",
 }
 TEXT_SUFFIXES = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".csv", ".tsv", ".omn"}

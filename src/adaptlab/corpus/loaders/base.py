@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from adaptlab.corpus.types import Document
 
@@ -24,6 +24,9 @@ class LoaderOptions:
     csv_delimiter: str | None = None  # None: sniff
     max_file_mb: float = 100.0
     mastr_schema_dir: Path | None = None  # default: the shared `mastr/` folder, else field names
+    ocr_languages: str = "deu+eng"  # Tesseract languages for images and PDF pages without a text layer
+    ocr_min_confidence: float | None = None  # None: $ADAPTLAB_OCR_MIN_CONFIDENCE, else the measured default
+    ocr_dpi: int = 300  # resolution scanned PDF pages are rendered at for OCR
 
 
 Loader = Callable[[Path, LoaderOptions], list[Document]]

@@ -1,7 +1,7 @@
 """PDF: the text layer of each page as its own section, so citations can name the page.
 
-Only born-digital PDFs carry text; scanned ones would need OCR, which we say plainly instead of
-returning an empty document.
+The text layer is used wherever a page has one; pages without it (scans) are rendered and read by
+Tesseract, and the OCR quality gate holds back pages too poor to index (see `loaders/image.py`).
 """
 
 from __future__ import annotations
@@ -91,8 +91,23 @@ def load_pdf(path: Path, options: LoaderOptions) -> list[Document]:
         raise LoadError("PDF has no pages")
     texts = page_texts(reader, path)
     sections = [Section(text=text, page=n) for n, text in enumerate(texts, 1) if text.strip()]
-    if not sections:
-        raise LoadError("no text layer (scanned PDF?); OCR is not supported yet")
+    metadata: dict[str, object] = {"format": "pdf", "pages": len(texts)}
+    scanned = [n for n, text in enumerate(texts, 1) if not text.strip()]
+    if scanned:
+        from adaptlab.corpus.loaders.image import gate_failure, ocr_sections
+        from adaptlab.ocr.pages import BadImageError, render_pdf_pages
+
+        try:
+            ocr, ocr_metadata = ocr_sections(render_pdf_pages(path, scanned, options.ocr_dpi), path, options)
+        except (LoadError, BadImageError) as err:
+            if not sections:  # nothing to keep: the OCR problem is the file's problem
+                raise LoadError(str(err)) from None
+            logger.warning("pages without a text layer were not OCR'd: %s", err)
+        else:
+            sections = sorted(sections + ocr, key=lambda section: section.page or 0)
+            if ocr_metadata["ocr_page_confidence"]:
+                metadata.update(ocr_metadata)
+            if not sections:
+                raise gate_failure(ocr_metadata, options, "PDF")
     title = pdf_title(reader) or path.stem
-    metadata = {"format": "pdf", "pages": len(texts)}
     return [Document(source=str(path), key="", title=title, sections=sections, metadata=metadata)]
