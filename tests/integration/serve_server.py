@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOKEN = "test-token-123"
@@ -34,13 +35,13 @@ def build_workspace(root: Path) -> Path:
 
 
 @contextmanager
-def running_server(workspace: Path, token: str | None = TOKEN) -> Iterator[str]:
-    """`create_app` under uvicorn until the block ends; yields the base URL."""
+def running_server(workspace: Path, token: str | None = TOKEN, **options: Any) -> Iterator[str]:
+    """`create_app` under uvicorn until the block ends; yields the base URL. `options` go to `create_app`."""
     import uvicorn
 
     from adaptlab.serve.app import create_app
 
-    app = create_app(workspace, "minilm", token=token, generator="extractive")
+    app = create_app(workspace, "minilm", token=token, generator="extractive", **options)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

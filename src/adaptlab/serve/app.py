@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
 
@@ -27,11 +28,16 @@ from adaptlab.rag.answer import Answer
 from adaptlab.rag.ask import make_answer
 from adaptlab.rag.generators import Generator
 from adaptlab.retrieval.dense import SearchHit
+from adaptlab.serve.feedback import ServingLog, log_path
 from adaptlab.serve.limits import BodySizeLimit, Limits, run_blocking
+from adaptlab.serve.metrics import VARIANT_KEY, MetricsMiddleware, ServeMetrics
+from adaptlab.serve.routing import RegistryServing, RoutingTable, Variant
 from adaptlab.serve.schemas import (
     DocumentsResponse,
     EmbedRequest,
     EmbedResponse,
+    FeedbackRequest,
+    FeedbackResponse,
     RagRequest,
     RagResponse,
     SearchRequest,
@@ -44,6 +50,7 @@ from adaptlab.serve.uploads import upload_path
 T = TypeVar("T")
 STATIC = Path(__file__).parent / "static"
 TOKEN_ENV = "ADAPTLAB_API_TOKEN"
+SESSION_HEADER = "X-Session-Id"
 UPLOAD_DIR = "uploads"
 _UPLOAD_BODY = {
     "requestBody": {
@@ -64,21 +71,34 @@ def create_app(
     limits: Limits | None = None,
     config: ExperimentConfig | None = None,
     milvus_uri: str | None = None,
+    serving: RegistryServing | None = None,
+    drift: Any | None = None,
 ) -> FastAPI:
     """The app over `workspace`, serving `model` (or several; the first is the default).
 
     `token` protects the mutating endpoint (`/documents`); without one, uploads are switched off.
     `generator`: "extractive" (default), "smollm2-135m", or "auto" (SmolLM2 when installed, else extractive).
+    `serving`: serve the models a registry alias points at (A/B with the challenger, hot swaps) instead of
+    `model`. `drift`: a `monitor.online.DriftOptions` to test query windows against a reference.
     """
     limits = limits or Limits()
     models = [model] if isinstance(model, str) else list(model)
-    service = Service(workspace, models, generator, config, milvus_uri)
+    service = Service(workspace, [] if serving else models, generator, config, milvus_uri, serving)
+    metrics = ServeMetrics()
+    service.on_swap.append(lambda table: _swap_metrics(metrics, table, initial=not service.watcher.stats.swaps))
+    serving_log = ServingLog(log_path(service.session.workspace.root))
+    monitor = _drift_monitor(drift, service, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_blocking(service.start, timeout=limits.ingest_timeout_s)  # the generator may load an LLM
+        if monitor:
+            monitor.start()
         yield
+        if monitor:
+            monitor.close()
         service.close()
+        serving_log.close()
 
     app = FastAPI(
         title="adaptlab", version="0.1.0", lifespan=lifespan,
@@ -86,8 +106,10 @@ def create_app(
     )
     app.add_middleware(BodySizeLimit, limit=limits.max_body_bytes, upload_limit=limits.max_upload_bytes,
                        upload_paths=("/documents",))
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: times everything, 413s included
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.service, app.state.metrics, app.state.serving_log, app.state.drift = service, metrics, serving_log, monitor
 
     def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
         """Bearer token check for mutating endpoints, in constant time."""
@@ -110,22 +132,68 @@ def create_app(
     async def searched(query: str, k: int, mode: str, filter: str | None, model: str | None) -> list[SearchHit]:
         return await settled(service.search(query, k, mode, filter, model), limits.search_timeout_s)
 
-    async def run_search(req: SearchRequest) -> SearchResponse:
+    def routed(request: Request, response: Response | None, model: str | None, session: str | None) -> Variant:
+        """The variant for this request, recorded where /metrics and the client can see it."""
+        variant = service.route(model, session or request.headers.get(SESSION_HEADER))
+        request.scope[VARIANT_KEY] = variant.name
+        if response is not None:
+            response.headers["X-Variant"] = variant.name
+            if variant.version:
+                response.headers["X-Model-Version"] = variant.version
+        return variant
+
+    def record(endpoint: str, variant: Variant, query: str, mode: str, session: str | None, request: Request,
+               hits: list[SearchHit], took_ms: float) -> str:
+        request_id = uuid.uuid4().hex
+        top = float(hits[0].score) if hits else None
+        if top is not None:
+            metrics.top_score.labels(variant.name).observe(top)
+        serving_log.search({"request_id": request_id, "at": time.time(), "variant": variant.name,
+                            "session": session or request.headers.get(SESSION_HEADER), "version": variant.version,
+                            "model": variant.model, "endpoint": endpoint, "mode": mode, "query": query,
+                            "latency_ms": took_ms, "top_score": top, "hits": len(hits)})
+        if monitor:
+            monitor.observe(query)
+        return request_id
+
+    async def run_search(req: SearchRequest, request: Request, response: Response) -> SearchResponse:
         start = time.perf_counter()
-        hits = await searched(req.query, req.k, req.mode, req.filter, req.model)
-        return SearchResponse(query=req.query, mode=req.mode, model=req.model or service.default_model,
-                              took_ms=round((time.perf_counter() - start) * 1000, 2),
-                              hits=[hit_fields(h.as_dict()) for h in hits])
+        variant = routed(request, response, req.model, req.session)
+        hits = await searched(req.query, req.k, req.mode, req.filter, variant.model)
+        took = round((time.perf_counter() - start) * 1000, 2)
+        request_id = record("/search", variant, req.query, req.mode, req.session, request, hits, took)
+        return SearchResponse(query=req.query, mode=req.mode, model=variant.model, took_ms=took,
+                              hits=[hit_fields(h.as_dict()) for h in hits],
+                              variant=variant.name if service.watcher else None, version=variant.version,
+                              request_id=request_id)
 
     @app.get("/search")
-    async def search_get(req: Annotated[SearchRequest, Query()]) -> SearchResponse:
+    async def search_get(req: Annotated[SearchRequest, Query()], request: Request, response: Response) -> SearchResponse:
         """Ranked chunks for a query (query string parameters)."""
-        return await run_search(req)
+        return await run_search(req, request, response)
 
     @app.post("/search")
-    async def search_post(req: SearchRequest) -> SearchResponse:
+    async def search_post(req: SearchRequest, request: Request, response: Response) -> SearchResponse:
         """Ranked chunks for a query (JSON body)."""
-        return await run_search(req)
+        return await run_search(req, request, response)
+
+    @app.post("/feedback", status_code=202)
+    async def feedback(req: FeedbackRequest, request: Request) -> FeedbackResponse:
+        """A click on a hit or a 1–5 rating of a search's results, attributed to the variant that answered."""
+        variant = serving_log.variant_of(req.request_id)
+        request.scope[VARIANT_KEY] = variant or "unknown"
+        serving_log.feedback({**req.model_dump(), "at": time.time(), "variant": variant,
+                              "session": req.session or request.headers.get(SESSION_HEADER)})
+        metrics.feedback.labels(variant or "unknown", req.kind).inc()
+        if req.rating is not None:
+            metrics.rating.labels(variant or "unknown").observe(req.rating)
+        return FeedbackResponse(accepted=True, variant=variant)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        """Prometheus text format: requests, latency and errors per endpoint and variant, swaps, drift."""
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     @app.post("/embed")
     async def embed(req: EmbedRequest) -> EmbedResponse:
@@ -153,9 +221,13 @@ def create_app(
 
     @app.post("/rag", response_model=RagResponse,
               responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE when stream"}})
-    async def rag(req: RagRequest) -> Any:
+    async def rag(req: RagRequest, request: Request) -> Any:
         """Answer a question from the top-k chunks, citing them as [1], [2], …; `stream` for SSE."""
-        sources = await searched(req.question, req.k, req.mode, req.filter, req.model)
+        start = time.perf_counter()
+        variant = routed(request, None, req.model, req.session)
+        sources = await searched(req.question, req.k, req.mode, req.filter, variant.model)
+        record("/rag", variant, req.question, req.mode, req.session, request, sources,
+               round((time.perf_counter() - start) * 1000, 2))
         generate = service.generator
         assert generate is not None  # set in the lifespan, before any request
         if req.stream:
@@ -166,6 +238,23 @@ def create_app(
         return _answer_payload(make_answer(req.question, text, sources, generate))
 
     return app
+
+
+def _swap_metrics(metrics: ServeMetrics, table: RoutingTable, initial: bool) -> None:
+    if not initial:
+        metrics.swaps.inc()
+    metrics.challenger_share.set(table.share)
+    for alias in ("champion", "challenger"):
+        variant = getattr(table, alias)
+        metrics.model_version.labels(alias).set(float(variant.version) if variant and variant.version else 0)
+
+
+def _drift_monitor(options: Any | None, service: Service, metrics: ServeMetrics) -> Any | None:
+    if options is None:
+        return None
+    from adaptlab.monitor.online import OnlineDrift
+
+    return OnlineDrift(options, service.session.workspace, metrics)
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from adaptlab.serve.limits import MAX_EMBED_CHARS, MAX_EMBED_TEXTS, MAX_FILTER_CHARS, MAX_K, MAX_QUERY_CHARS
 
 Mode = Literal["dense", "bm25", "hybrid"]
+SESSION_HELP = ("User or session key for the A/B split (or the X-Session-Id header): the same key always gets "
+                "the same variant; without one, the champion answers.")
 EmbedText = Annotated[str, Field(min_length=1, max_length=MAX_EMBED_CHARS)]
 
 
@@ -19,6 +21,7 @@ class SearchRequest(BaseModel):
     filter: str | None = Field(None, max_length=MAX_FILTER_CHARS,
                                description='Milvus filter expression, e.g. lang == "de" and law == "EnWG".')
     model: str | None = Field(None, max_length=200, description="A served model (default: the first).")
+    session: str | None = Field(None, max_length=200, description=SESSION_HELP)
 
 
 class Hit(BaseModel):
@@ -40,6 +43,9 @@ class SearchResponse(BaseModel):
     model: str
     took_ms: float
     hits: list[Hit]
+    variant: str | None = Field(None, description="The A/B arm that answered (champion, challenger), when serving by alias.")
+    version: str | None = Field(None, description="Registry version of the model that answered.")
+    request_id: str | None = Field(None, description="Name it in POST /feedback to rate or report a click.")
 
 
 class EmbedRequest(BaseModel):
@@ -61,6 +67,7 @@ class RagRequest(BaseModel):
     filter: str | None = Field(None, max_length=MAX_FILTER_CHARS)
     model: str | None = Field(None, max_length=200)
     stream: bool = Field(False, description="Server-Sent Events: `sources`, then `token`s, then `done`.")
+    session: str | None = Field(None, max_length=200, description=SESSION_HELP)
 
 
 class Source(Hit):
@@ -74,6 +81,26 @@ class RagResponse(BaseModel):
     extractive: bool = Field(description="True when the answer is quoted sentences, not generated text.")
     citations: list[int]
     sources: list[Source]
+
+
+class FeedbackRequest(BaseModel):
+    request_id: str = Field(min_length=1, max_length=64, description="The `request_id` of the search it is about.")
+    kind: Literal["click", "rating"]
+    chunk_id: str | None = Field(None, max_length=200, description="The hit clicked or rated.")
+    rank: int | None = Field(None, ge=1, le=MAX_K, description="Its rank in the results.")
+    rating: float | None = Field(None, ge=1, le=5, description="1 (useless) to 5 (exactly right); needed for a rating.")
+    session: str | None = Field(None, max_length=200)
+
+    @model_validator(mode="after")
+    def _rating_given(self) -> FeedbackRequest:
+        if self.kind == "rating" and self.rating is None:
+            raise ValueError("a rating needs a `rating` from 1 to 5")
+        return self
+
+
+class FeedbackResponse(BaseModel):
+    accepted: bool
+    variant: str | None
 
 
 class SkippedFile(BaseModel):

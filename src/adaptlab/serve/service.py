@@ -5,7 +5,7 @@ Model inference that does not touch the stores (`/embed`) runs on the caller's t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from adaptlab.errors import AdaptlabError
 from adaptlab.pipeline import SEARCH_MODES, Session, embed, ingest, search
 from adaptlab.rag.generators import Generator, load_generator
 from adaptlab.retrieval.dense import SearchHit
+from adaptlab.serve.routing import AliasWatcher, RegistryServing, RoutingTable, Variant
 from adaptlab.serve.worker import Key, StoreWorker
 from adaptlab.vectors.embed_stage import EmbedReport
 
@@ -39,6 +40,7 @@ class Service:
     def __init__(
         self, workspace: str | Path | None, models: Sequence[str], generator: str = "extractive",
         config: ExperimentConfig | None = None, milvus_uri: str | None = None,
+        serving: RegistryServing | None = None,
     ) -> None:
         config = config or ExperimentConfig()
         config.corpus.workers = 1  # uploads are small; a process pool per request costs more than it saves
@@ -47,26 +49,65 @@ class Service:
         self.generator_name = generator
         self.generator: Generator | None = None
         self.worker = StoreWorker(self._search_many)
+        self.serving = serving
+        self.on_swap: list[Callable[[RoutingTable], None]] = []
+        self.watcher: AliasWatcher | None = None
+        if serving is not None:
+            from adaptlab.registry.store import ModelRegistry
+
+            registry = ModelRegistry(self.session.workspace, serving.tracking_uri)
+            self.watcher = AliasWatcher(registry, serving, self._prepare, self._swapped)
 
     @property
     def default_model(self) -> str:
-        return self.models[0]
+        return self.watcher.table.champion.model if self.watcher else self.models[0]
+
+    @property
+    def served_models(self) -> list[str]:
+        """Models given by name plus those the registry aliases point at now."""
+        variants = [v.model for v in self.watcher.table.variants] if self.watcher else []
+        return list(dict.fromkeys([*variants, *self.models]))
 
     def start(self) -> None:
-        """Load the models and the generator, open Milvus, load (or build) the BM25 index; blocks until done."""
+        """Load the models and the generator, open Milvus, load (or build) the BM25 index; blocks until done.
+
+        Serving by alias, the aliases' models are prepared first and the registry is then polled for moves."""
         self.worker.run(self._warm_up).result()
+        if self.watcher:
+            self.watcher.refresh()
+            self.watcher.start()
         self.generator = load_generator(self.generator_name)
 
     def close(self) -> None:
+        if self.watcher:
+            self.watcher.stop()
         self.worker.run(self.session.close)
         self.worker.close()
 
     def check_model(self, model: str | None) -> str:
         """The served model a request names (default: the first); any other is a 404, never loaded."""
         model = model or self.default_model
-        if model not in self.models:
-            raise NotFoundError(f"model '{model}' is not served here; served: {', '.join(self.models)}")
+        served = self.served_models
+        if model not in served:
+            raise NotFoundError(f"model '{model}' is not served here; served: {', '.join(served)}")
         return model
+
+    def route(self, model: str | None, session_key: str | None) -> Variant:
+        """Who answers: the model the request names, else the A/B arm of its session key, else the default."""
+        if model:
+            return Variant("explicit", self.check_model(model))
+        if self.watcher:
+            return self.watcher.table.pick(session_key)
+        return Variant("default", self.default_model)
+
+    def _prepare(self, model: str) -> None:
+        """Load a model and make sure its vectors exist, off the request path (called before a swap)."""
+        self.session.embedder(model)
+        self.worker.run(lambda: self._ensure_vectors(model)).result()
+
+    def _swapped(self, table: RoutingTable) -> None:
+        for callback in self.on_swap:
+            callback(table)
 
     def health(self) -> Future[dict[str, Any]]:
         return self.worker.run(self._health)
@@ -84,6 +125,11 @@ class Service:
         return self.worker.run(lambda: self._ingest(paths))
 
     # ---- on the worker thread ----------------------------------------------------------------
+    def _ensure_vectors(self, model: str) -> None:
+        """Embed the corpus for a newly served model when its collection is missing (a no-op otherwise)."""
+        if self.session.store.stats()["chunks"] and not self.session.vectors.has(self.session.collection(model)):
+            embed(self.session, model)
+
     def _warm_up(self) -> None:
         for model in self.models:
             self.session.embedder(model)
@@ -93,7 +139,7 @@ class Service:
 
     def _health(self) -> dict[str, Any]:
         stats = self.session.store.stats()
-        served = {m: self.session.collection(m) for m in self.models}
+        served = {m: self.session.collection(m) for m in self.served_models}
         return {
             "status": "ok",
             "workspace": str(self.session.workspace.root),
@@ -107,7 +153,15 @@ class Service:
             "modes": list(SEARCH_MODES),
             "generator": {"name": self.generator.name if self.generator else None,
                           "extractive": bool(self.generator and self.generator.extractive)},
+            **({"registry": self._registry_health()} if self.watcher else {}),
         }
+
+    def _registry_health(self) -> dict[str, Any]:
+        assert self.watcher is not None and self.serving is not None
+        table, stats = self.watcher.table, self.watcher.stats
+        return {"name": self.serving.name, "alias": self.serving.alias, "challenger_share": table.share,
+                "variants": [{"variant": v.name, "version": v.version, "model": v.model} for v in table.variants],
+                "swaps": stats.swaps, "swap_failures": stats.failures, "last_error": stats.last_error}
 
     def _search_many(self, key: Key, queries: list[str]) -> list[list[SearchHit]]:
         model, mode, k, filter = key
@@ -117,7 +171,7 @@ class Service:
 
     def _ingest(self, paths: Sequence[Path]) -> tuple[IngestReport, list[EmbedReport]]:
         report = ingest(self.session, list(paths))
-        embedded = [embed(self.session, m) for m in self.models] if report.files_ingested else []
+        embedded = [embed(self.session, m) for m in self.served_models] if report.files_ingested else []
         if report.files_ingested:
             self.session.bm25.index()  # rebuild now, not in the next search request
         return report, embedded

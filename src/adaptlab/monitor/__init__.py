@@ -1,0 +1,1 @@
+"""Monitoring of a served model's inputs: drift of the query stream against a reference window."""
