@@ -31,6 +31,9 @@ def _build(spec: ModelSpec, cache_dir: Path) -> Embedder:
     if spec.backend == "onnx":
         from adaptlab.models.backends.onnx_backend import OnnxMiniLMEmbedder
 
+        if spec.local_path is not None:  # a folder from `adaptlab compress model`
+            return OnnxMiniLMEmbedder.from_folder(spec.local_path, name=spec.name)
+
         model_path, tokenizer_path = onnx_minilm_files()
         return OnnxMiniLMEmbedder(
             model_path, tokenizer_path, name=spec.name, max_seq_length=spec.max_seq_length or 256

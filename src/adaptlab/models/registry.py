@@ -67,7 +67,7 @@ class LLMSpec:
         return spec_dict(self)
 
 
-def spec_dict(spec: "ModelSpec | LLMSpec") -> dict[str, object]:
+def spec_dict(spec: ModelSpec | LLMSpec) -> dict[str, object]:
     """JSON-ready view of a spec (paths as strings, tuples as lists)."""
     data: dict[str, object] = {}
     for f in fields(spec):
@@ -181,7 +181,34 @@ def known_names() -> list[str]:
 
 def _is_local_model_dir(path: Path) -> bool:
     return path.is_dir() and (
-        (path / "modules.json").is_file() or (path / "config_sentence_transformers.json").is_file()
+        (path / "modules.json").is_file()
+        or (path / "config_sentence_transformers.json").is_file()
+        or _is_onnx_dir(path)
+    )
+
+
+def _is_onnx_dir(path: Path) -> bool:
+    """A folder written by `adaptlab compress model` (model.onnx + adaptlab_onnx.json)."""
+    return path.is_dir() and (path / "adaptlab_onnx.json").is_file() and (path / "model.onnx").is_file()
+
+
+def onnx_spec(path: Path) -> ModelSpec:
+    """Spec of an exported ONNX folder, named by its path; read from its manifest, no weights loaded."""
+    path = path.expanduser().resolve()
+    manifest = _read_json(path / "adaptlab_onnx.json")
+    return ModelSpec(
+        name=str(path),
+        display_name=path.name,
+        backend="onnx",
+        dim=int(manifest.get("dim") or 0),  # type: ignore[call-overload]
+        max_seq_length=int(manifest.get("max_seq_length") or 0) or None,  # type: ignore[call-overload]
+        languages=(),
+        size_mb=round((path / "model.onnx").stat().st_size / 1e6, 1),
+        packages=(),
+        install="",
+        trainable=False,
+        notes=f"ONNX export ({manifest.get('target', 'onnx')}) of {manifest.get('source', '?')}",
+        local_path=path,
     )
 
 
@@ -239,6 +266,8 @@ def get_spec(name: str) -> ModelSpec:
     if name in ZOO:
         return ZOO[name]
     path = Path(name).expanduser()
+    if _is_onnx_dir(path):
+        return onnx_spec(path)
     if _is_local_model_dir(path):
         return local_spec(path)
     if name in LLM_ZOO:
@@ -288,5 +317,6 @@ __all__ = [
     "known_names",
     "local_spec",
     "missing_packages",
+    "onnx_spec",
     "module_available",
 ]

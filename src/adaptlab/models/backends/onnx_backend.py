@@ -25,6 +25,8 @@ class OnnxMiniLMEmbedder(Embedder):
         name: str = "minilm-onnx-int8",
         max_seq_length: int = 256,
         num_threads: int | None = None,
+        pooling: str = "mean",
+        normalize: bool = True,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -45,6 +47,27 @@ class OnnxMiniLMEmbedder(Embedder):
         self.name = name
         self.dim = int(self.session.get_outputs()[0].shape[-1])
         self.max_seq_length = max_seq_length
+        self.pooling = pooling
+        self.normalize = normalize
+
+    @classmethod
+    def from_folder(
+        cls, folder: Path, name: str | None = None, num_threads: int | None = None
+    ) -> OnnxMiniLMEmbedder:
+        """A folder written by `adaptlab compress model` (model.onnx, tokenizer.json, adaptlab_onnx.json)."""
+        from adaptlab.compress.onnx_export import MODEL_FILE, read_manifest
+
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        return cls(
+            folder / MODEL_FILE,
+            folder / "tokenizer.json",
+            name=name or str(folder),
+            max_seq_length=manifest.max_seq_length,
+            num_threads=num_threads,
+            pooling=manifest.pooling,
+            normalize=manifest.normalize,
+        )
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
@@ -54,6 +77,8 @@ class OnnxMiniLMEmbedder(Embedder):
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
         hidden = self.session.run(None, feeds)[0]
+        if self.pooling == "cls":
+            return hidden[:, 0]
         weights = mask[..., None].astype(np.float32)
         summed = (hidden * weights).sum(axis=1)
         return summed / np.clip(weights.sum(axis=1), 1e-9, None)
@@ -65,7 +90,7 @@ class OnnxMiniLMEmbedder(Embedder):
         for start in range(0, len(order), size):
             idx = order[start : start + size]
             out[idx] = self._embed_batch([texts[i] for i in idx])
-        return l2_normalize(out)
+        return l2_normalize(out) if self.normalize else out
 
     def count_tokens(self, texts: Sequence[str]) -> list[int] | None:
         return [len(e.ids) for e in self._counter.encode_batch(list(texts))]
