@@ -41,9 +41,21 @@ class ChunkingSection(Section):
     model: str | None = Field(None, description="Model whose tokenizer measures token chunks.")
 
 
+class RaySection(Section):
+    """Encode on a Ray cluster: actors hold the model, the driver writes to Milvus (see docs/scale.md)."""
+
+    enabled: bool = Field(False, description="Encode with Ray actors instead of in this process.")
+    address: str | None = Field(None, description="Cluster address ('auto', 'ray://head:10001'); default a local Ray.")
+    actors: int | None = Field(None, gt=0, description="Encoder actors (default: one per GPU, else one per CPU slot).")
+    num_cpus: float = Field(1.0, gt=0, description="CPUs reserved per actor (its torch threads).")
+    num_gpus: float | None = Field(None, ge=0, description="GPUs per actor (default: 1 when the cluster has GPUs).")
+    local_cpus: int | None = Field(None, gt=0, description="CPUs a local Ray may use (default: all).")
+
+
 class EmbedSection(Section):
     batch_size: int = Field(32, gt=0, description="Texts per forward pass.")
     block_size: int = Field(512, gt=0, description="Chunks per write to Milvus (the resume granularity).")
+    ray: RaySection = Field(default_factory=RaySection, description="Distributed encoding with Ray.")
 
 
 class VectorsSection(Section):

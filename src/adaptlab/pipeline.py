@@ -68,7 +68,7 @@ class Session:
         milvus_uri: str | None = None,
         tracking_uri: str | None = None,
         console: Console | None = None,
-    ) -> "Session":
+    ) -> Session:
         config = config or ExperimentConfig()
         if milvus_uri:
             config.vectors.uri = milvus_uri
@@ -120,7 +120,7 @@ class Session:
             self._store = None
         self._bm25 = None
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,7 +147,7 @@ class Session:
     ) -> list[RetrievalResult]:
         return evaluate(self, models, datasets, k, retriever, fusion)
 
-    def finetune(self, config: "FinetuneConfig | None" = None, **overrides: Any) -> "FinetuneReport":
+    def finetune(self, config: FinetuneConfig | None = None, **overrides: Any) -> FinetuneReport:
         """Fine-tune (or fit an adapter) as `adaptlab finetune` does; keyword overrides as in the YAML section."""
         from adaptlab.train.finetune_config import FinetuneConfig
         from adaptlab.train.finetune_stage import finetune
@@ -220,7 +220,11 @@ def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -
 
 
 def embed(session: Session, model: str) -> EmbedReport:
-    """Bring the model's collection up to date with the corpus."""
+    """Bring the model's collection up to date with the corpus (on Ray actors when `embed.ray.enabled`)."""
+    if session.config.embed.ray.enabled:
+        from adaptlab.vectors.ray_embed import embed_ray
+
+        return embed_ray(session, model)
     embedder = session.embedder(model)
     collection = session.collection(model)
     params = {"model": embedder.name, "collection": collection, "index": session.index.index_type,

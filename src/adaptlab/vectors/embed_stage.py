@@ -6,10 +6,11 @@ embedded in SQLite only after its vector was written; on start the marks are rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 import time
 
+import numpy as np
 from rich.console import Console
 
 from adaptlab.corpus.store import ChunkRecord, CorpusStore
@@ -58,6 +59,10 @@ def truncation_warning(embedder: Embedder, records: Sequence[ChunkRecord]) -> tu
     return len(over), longest, message
 
 
+BlockSource = Callable[[list[str]], Iterator[tuple[list[int], np.ndarray]]]
+"""Turns the texts to embed into (indices, vectors) blocks: in-process by default, Ray actors in ray_embed."""
+
+
 def _reconcile(store: CorpusStore, vectors: MilvusVectorStore, collection: str, console: Console) -> None:
     """After a crash the SQLite marks and Milvus may disagree: trust what Milvus holds."""
     marked = store.conn.execute("SELECT COUNT(*) FROM embedded WHERE collection = ?", (collection,)).fetchone()[0]
@@ -87,8 +92,13 @@ def run_embed(
     batch_size: int = 32,
     block_size: int = 512,
     console: Console | None = None,
+    blocks: BlockSource | None = None,
 ) -> EmbedReport:
-    """Bring `collection` up to date with the corpus for one model."""
+    """Bring `collection` up to date with the corpus for one model.
+
+    `blocks` replaces the in-process encoder (e.g. Ray actors); whatever encodes, this process writes
+    each block to Milvus and marks it embedded, so resume and idempotence hold the same way.
+    """
     console = console or Console(stderr=True)
     report = EmbedReport(embedder.name, collection)
     if vectors.ensure_collection(collection, embedder.dim, index):
@@ -112,7 +122,8 @@ def run_embed(
     with make_progress(console, unit="chunks") as progress:
         task = progress.add_task(f"embed {embedder.name}", total=len(todo))
         texts = [r.embed_text for r in todo]
-        for idx, vecs in iter_blocks(embedder, texts, batch_size, block_size):
+        encoded = blocks(texts) if blocks else iter_blocks(embedder, texts, batch_size, block_size)
+        for idx, vecs in encoded:
             block = [todo[i] for i in idx]
             rows = [
                 {"lang": r.lang, "source": r.source, "doc_id": r.doc_id, "heading": r.heading,
