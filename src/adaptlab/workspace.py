@@ -17,7 +17,7 @@ class Workspace:
     root: Path
 
     @classmethod
-    def resolve(cls, path: str | os.PathLike[str] | None = None) -> "Workspace":
+    def resolve(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
         """Explicit path, else $ADAPTLAB_WORKSPACE, else ./.adaptlab."""
         chosen = path or os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE
         root = Path(chosen).expanduser().resolve()

@@ -35,7 +35,7 @@ def _broken_files(folder: Path) -> int:
         "empty.txt": b"",
         "blank.md": b"   \n\n\t  \n",
         "binary.txt": bytes(range(256)) * 8,
-        "latin.txt": "Grüße".encode("utf-8") + b"\x81\x8d\x8f\x90\x9d" * 3,
+        "latin.txt": "Grüße".encode() + b"\x81\x8d\x8f\x90\x9d" * 3,
         "image.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
         "archive.zip": b"PK\x03\x04" + b"\x00" * 64,
         "report.docx": b"PK\x03\x04" + b"\x00" * 64,

@@ -88,7 +88,7 @@ class CorpusStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "CorpusStore":
+    def __enter__(self) -> CorpusStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
