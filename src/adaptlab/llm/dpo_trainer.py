@@ -5,7 +5,6 @@ the answers); held-out reward margins before and after are measured by `evaluate
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,11 @@ from adaptlab.llm.dpo_config import DPOConfig
 from adaptlab.llm.formats import PreferencePair, load_file
 from adaptlab.llm.lora_training import (
     callbacks,
-    last_checkpoint,
     load_base,
-    log_adapter,
     lora_config,
-    loss_history,
-    save_adapter,
     training_kwargs,
 )
-from adaptlab.llm.sft_trainer import TrainResult
+from adaptlab.llm.sft_trainer import TrainResult, run_training
 from adaptlab.llm.templates import ChatTemplate
 from adaptlab.tracking.mlflow_runs import RunLogger
 
@@ -77,33 +72,5 @@ def train_dpo(cfg: DPOConfig, logger: RunLogger, cache_dir: Path | None = None) 
         peft_config=lora_config(cfg),
         callbacks=callbacks(cfg, logger, val_ds is not None),
     )
-    resume = last_checkpoint(cfg)
-    start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume)
-    seconds = time.perf_counter() - start
-    out = save_adapter(
-        trainer,
-        tokenizer,
-        cfg,
-        "dpo",
-        {
-            "train": cfg.train,
-            "steps": trainer.state.global_step,
-            "base_adapters": [cfg.adapter] if cfg.adapter else [],
-            "beta": cfg.beta,
-        },
-    )
-    log_adapter(logger, out)
-    history = loss_history(trainer)
-    losses = [h["loss"] for h in history if "loss" in h]
-    logger.log_metrics({"train_seconds": seconds})
-    return TrainResult(
-        str(out),
-        len(train),
-        trainer.state.global_step,
-        seconds,
-        resume,
-        losses[-1] if losses else None,
-        skipped,
-        history,
-    )
+    card = {"train": cfg.train, "base_adapters": [cfg.adapter] if cfg.adapter else [], "beta": cfg.beta}
+    return run_training(trainer, tokenizer, cfg, logger, "dpo", card, len(train), skipped)

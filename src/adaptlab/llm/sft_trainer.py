@@ -25,6 +25,7 @@ from adaptlab.llm.lora_training import (
     training_kwargs,
 )
 from adaptlab.llm.sft_config import SFTConfig
+from adaptlab.llm.train_config import LoraTrainConfig
 from adaptlab.llm.templates import IGNORE_INDEX, ChatTemplate
 from adaptlab.tracking.mlflow_runs import RunLogger
 
@@ -44,6 +45,38 @@ class TrainResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "history"}
+
+
+def run_training(
+    trainer: Any,
+    tokenizer: Any,
+    cfg: LoraTrainConfig,
+    logger: RunLogger,
+    method: str,
+    card: dict[str, Any],
+    examples: int,
+    skipped: dict[str, int],
+) -> TrainResult:
+    """Train (resuming from the last checkpoint), save and log the adapter: the tail SFT and DPO share."""
+    resume = last_checkpoint(cfg)
+    start = time.perf_counter()
+    trainer.train(resume_from_checkpoint=resume)
+    seconds = time.perf_counter() - start
+    out = save_adapter(trainer, tokenizer, cfg, method, {**card, "steps": trainer.state.global_step})
+    log_adapter(logger, out)
+    history = loss_history(trainer)
+    losses = [h["loss"] for h in history if "loss" in h]
+    logger.log_metrics({"train_seconds": seconds})
+    return TrainResult(
+        str(out),
+        examples,
+        trainer.state.global_step,
+        seconds,
+        resume,
+        losses[-1] if losses else None,
+        skipped,
+        history,
+    )
 
 
 def load_examples(path: str, limit: int | None = None) -> tuple[list[Example], dict[str, int]]:
@@ -95,24 +128,4 @@ def train_sft(cfg: SFTConfig, logger: RunLogger, cache_dir: Path | None = None) 
         peft_config=lora_config(cfg),
         callbacks=callbacks(cfg, logger, val_ds is not None),
     )
-    resume = last_checkpoint(cfg)
-    start = time.perf_counter()
-    trainer.train(resume_from_checkpoint=resume)
-    seconds = time.perf_counter() - start
-    out = save_adapter(
-        trainer, tokenizer, cfg, "sft", {"train": cfg.train, "steps": trainer.state.global_step}
-    )
-    log_adapter(logger, out)
-    history = loss_history(trainer)
-    losses = [h["loss"] for h in history if "loss" in h]
-    logger.log_metrics({"train_seconds": seconds})
-    return TrainResult(
-        str(out),
-        len(train_ds),
-        trainer.state.global_step,
-        seconds,
-        resume,
-        losses[-1] if losses else None,
-        skipped,
-        history,
-    )
+    return run_training(trainer, tokenizer, cfg, logger, "sft", {"train": cfg.train}, len(train_ds), skipped)
