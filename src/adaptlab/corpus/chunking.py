@@ -7,6 +7,7 @@ embedding model's own tokenizer, so no chunk is silently truncated by `max_seq_l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -15,6 +16,8 @@ from adaptlab.corpus.sentences import split_sentences
 from adaptlab.corpus.types import Chunk, Document
 
 LengthFn = Callable[[Sequence[str]], list[int]]
+# Whitespace other than a space or a newline: inside a sentence it is kept, so the fast path must not fold it.
+_UNUSUAL_SPACE = re.compile(r"[^\S \n]")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ class SentencePacker:
         return [(w, n) for w, n in zip(words, self.length(words))]
 
     def pack(self, text: str) -> list[str]:
+        if self.length is count_words:
+            words = text.split()
+            if len(words) <= self.budget and not _UNUSUAL_SPACE.search(text):
+                # Fits whole: sentences joined with " " are then just the words joined with " ".
+                return [" ".join(words)] if words else []
         sentences = split_sentences(text)
         if not sentences:
             return []
@@ -101,6 +109,7 @@ class Chunker:
 
     def chunk(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
+        doc_id = doc.doc_id  # a hash: computed once, not per chunk
         for section in doc.sections:
             heading = section.heading or doc.title
             budget = self.config.size
@@ -110,5 +119,5 @@ class Chunker:
             budget = max(budget, self.config.size // 4)
             packer = SentencePacker(budget, self.config.overlap, self.length)
             for piece in packer.pack(section.text):
-                chunks.append(Chunk(doc.doc_id, len(chunks), piece, heading=heading, page=section.page))
+                chunks.append(Chunk(doc_id, len(chunks), piece, heading=heading, page=section.page))
         return chunks

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from adaptlab.corpus.chunking import Chunker, ChunkingConfig
 from adaptlab.corpus.cleaning import clean_text, drop_page_furniture
-from adaptlab.corpus.language import DEFAULT_LANGUAGES, detect_language
+from adaptlab.corpus.language import DEFAULT_LANGUAGES, detect_language, detect_languages
 from adaptlab.corpus.loaders import load_file, supported_suffixes
 from adaptlab.corpus.loaders.base import LoadError, LoaderOptions
+from adaptlab.corpus.prepare_pool import PARALLEL_MIN_BYTES, prepare_in_order
 from adaptlab.corpus.store import CorpusStore
 from adaptlab.corpus.types import Chunk, Document, Section
 
@@ -110,6 +111,23 @@ def clean_document(doc: Document) -> Document:
     return Document(doc.source, doc.key, clean_text(doc.title), sections, doc.metadata, doc.lang)
 
 
+DOC_SAMPLE_CHARS = 1500  # a document's language is told from its title and first characters
+CHUNK_SAMPLE_CHARS = 600
+
+
+def _leading_text(doc: Document, chars: int) -> str:
+    """The first `chars` of title, newline and `doc.text`, without joining every section of a long document."""
+    texts: list[str] = []
+    size = len(doc.title) + 1
+    for section in doc.sections:
+        if section.text:
+            texts.append(section.text)
+            size += len(section.text) + 2
+            if size >= chars:
+                break
+    return (doc.title + "\n" + "\n\n".join(texts))[:chars]
+
+
 @dataclass
 class PreparedFile:
     """A file after the CPU-heavy part of ingest (load, clean, detect, chunk); picklable for workers."""
@@ -154,10 +172,12 @@ class FilePreparer:
     def prepare_document(self, doc: Document) -> tuple[Document, list[Chunk]]:
         doc = clean_document(doc)
         if not doc.lang:
-            doc.lang = detect_language(doc.title + "\n" + doc.text, self.languages)[0]
+            doc.lang = detect_language(
+                _leading_text(doc, DOC_SAMPLE_CHARS), self.languages, sample_chars=DOC_SAMPLE_CHARS
+            )[0]
         chunks = self.chunker.chunk(doc)
-        for chunk in chunks:
-            lang = detect_language(chunk.text, self.languages, sample_chars=600)[0]
+        found = detect_languages([c.text for c in chunks], self.languages, sample_chars=CHUNK_SAMPLE_CHARS)
+        for chunk, (lang, _) in zip(chunks, found):
             chunk.lang = doc.lang if lang == "und" else lang
         return doc, chunks
 
@@ -183,27 +203,17 @@ class FilePreparer:
         return result
 
 
-_WORKER: FilePreparer | None = None
-
-
-def _init_worker(preparer: FilePreparer) -> None:
-    global _WORKER
-    _WORKER = preparer
-
-
-def _prepare_in_worker(job: tuple[Path, str, int]) -> PreparedFile:
-    assert _WORKER is not None
-    return _WORKER.prepare(*job)
-
-
 class Ingestor:
     """Runs ingest for files against one store: unchanged files are skipped by hash, the rest are
-    prepared (optionally in worker processes) and written to the store in input order."""
+    prepared (optionally in worker processes too) and written to the store in input order."""
 
-    def __init__(self, store: CorpusStore, preparer: FilePreparer) -> None:
+    def __init__(
+        self, store: CorpusStore, preparer: FilePreparer, parallel_min_bytes: int = PARALLEL_MIN_BYTES
+    ) -> None:
         self.store = store
         self.preparer = preparer
         self.fingerprint = preparer.chunking.fingerprint()
+        self.parallel_min_bytes = parallel_min_bytes  # less changed input than this: no worker processes
 
     def _changed(
         self, files: list[Path], report: IngestReport, on_file: Callable[[Path], None] | None
@@ -234,21 +244,15 @@ class Ingestor:
         workers: int = 1,
         on_file: Callable[[Path], None] | None = None,
     ) -> None:
-        """Ingest `files`; `workers` > 1 prepares them in that many processes (the store stays here)."""
+        """Ingest `files`; `workers` > 1 prepares them in that many processes, this one included
+        (the store is written here, in input order). A small batch of changed files stays in-process."""
         jobs = self._changed(files, report, on_file)
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        for prepared in prepare_in_order(self.preparer, jobs, workers, self.parallel_min_bytes):
+            self._write(prepared, report, on_file)
 
-            context = multiprocessing.get_context("spawn")  # no fork of a process with tokenizer threads
-            with ProcessPoolExecutor(min(workers, len(jobs)), context, _init_worker, (self.preparer,)) as pool:
-                for prepared in pool.map(_prepare_in_worker, jobs):
-                    self._write(prepared, report, on_file)
-        else:
-            for job in jobs:
-                self._write(self.preparer.prepare(*job), report, on_file)
-
-    def _write(self, prepared: PreparedFile, report: IngestReport, on_file: Callable[[Path], None] | None) -> None:
+    def _write(
+        self, prepared: PreparedFile, report: IngestReport, on_file: Callable[[Path], None] | None
+    ) -> None:
         report.warnings.extend(prepared.warnings)
         if prepared.skipped is not None:
             report.skipped.append(Skipped(str(prepared.path), prepared.skipped))

@@ -152,15 +152,32 @@ class CorpusStore:
         conn.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                doc.doc_id, doc.source, doc.key, doc.title, doc.text_hash, chunking, doc.lang,
-                json.dumps(doc.metadata, ensure_ascii=False, default=str), len(chunks), time.time(),
+                doc.doc_id,
+                doc.source,
+                doc.key,
+                doc.title,
+                doc.text_hash,
+                chunking,
+                doc.lang,
+                json.dumps(doc.metadata, ensure_ascii=False, default=str),
+                len(chunks),
+                time.time(),
             ),
         )
         conn.executemany(
             "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (c.chunk_id, c.doc_id, c.ordinal, c.heading, c.text, c.page, c.lang,
-                 len(c.text.split()), c.n_tokens)
+                (
+                    c.chunk_id,
+                    c.doc_id,
+                    c.ordinal,
+                    c.heading,
+                    c.text,
+                    c.page,
+                    c.lang,
+                    len(c.text.split()),
+                    c.n_tokens,
+                )
                 for c in chunks
             ],
         )
@@ -197,12 +214,25 @@ class CorpusStore:
         )
         for r in self.conn.execute(query, params):
             yield ChunkRecord(
-                r["chunk_id"], r["doc_id"], r["ordinal"], r["heading"] or "", r["text"], r["page"],
-                r["lang"] or "", r["source"], r["title"] or "", json.loads(r["metadata"] or "{}"),
+                r["chunk_id"],
+                r["doc_id"],
+                r["ordinal"],
+                r["heading"] or "",
+                r["text"],
+                r["page"],
+                r["lang"] or "",
+                r["source"],
+                r["title"] or "",
+                json.loads(r["metadata"] or "{}"),
             )
 
     def iter_chunks(self) -> Iterator[ChunkRecord]:
         return self._records()
+
+    def generation(self) -> tuple[int, int]:
+        """Changes with every write, by this connection (total_changes) or any other (data_version): a
+        cached view of the corpus is current while this stays equal."""
+        return self.conn.total_changes, int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def chunk_ids(self) -> list[str]:
         """Every chunk id, sorted: cheap enough to tell on each search whether the corpus changed."""
@@ -263,7 +293,9 @@ class CorpusStore:
     # ---- status ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         one = lambda q, *p: self.conn.execute(q, p).fetchone()[0]  # noqa: E731
-        langs = dict(self.conn.execute("SELECT COALESCE(lang, ''), COUNT(*) FROM chunks GROUP BY 1").fetchall())
+        langs = dict(
+            self.conn.execute("SELECT COALESCE(lang, ''), COUNT(*) FROM chunks GROUP BY 1").fetchall()
+        )
         doc_langs = dict(
             self.conn.execute("SELECT COALESCE(lang, ''), COUNT(*) FROM documents GROUP BY 1").fetchall()
         )

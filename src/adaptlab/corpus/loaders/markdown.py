@@ -22,6 +22,10 @@ HEADING_SEPARATOR = " > "
 _ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _FRONT_MATTER_END = ("---", "...")
+# _ATX_HEADING for a line inside the whole text: the line starts after a \n and ends before one (or the end)
+_ATX_HEADING_LINE = re.compile(r"\n {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*(?=\n|\Z)")
+# what str.splitlines splits on besides \n
+_OTHER_LINE_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 Outline = list[tuple[int, str]]
 """A document as (level, text) pairs: level 1-6 is a heading, level 0 a block of body text."""
@@ -29,21 +33,42 @@ Outline = list[tuple[int, str]]
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """Separate a leading `---` YAML block from the body; bad YAML is the user's to fix."""
+    if not _newline_lines_only(text):
+        return _split_front_matter_by_lines(text)
+    first_end = text.find("\n")
+    if (text if first_end == -1 else text[:first_end]).strip() != "---":
+        return {}, text
+    start = first_end + 1 if first_end != -1 else len(text)
+    while start < len(text):  # the lines after the opening one, found with str.find instead of a full split
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        if text[start:end].strip() in _FRONT_MATTER_END:
+            return _parse_front_matter(text[first_end + 1 : start]), text[end + 1 :]
+        start = end + 1
+    raise LoadError("front matter starts with '---' but has no closing '---' line")
+
+
+def _split_front_matter_by_lines(text: str) -> tuple[dict[str, Any], str]:
+    """`split_front_matter` for text with line breaks other than \\n (\\r, \\u2028, ...), as str.splitlines sees them."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         return {}, text
     end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() in _FRONT_MATTER_END), None)
     if end is None:
         raise LoadError("front matter starts with '---' but has no closing '---' line")
+    return _parse_front_matter("".join(lines[1:end])), "".join(lines[end + 1 :])
+
+
+def _parse_front_matter(block: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load("".join(lines[1:end]))
+        data = yaml.safe_load(block)
     except yaml.YAMLError as err:
         raise LoadError(f"invalid YAML front matter: {_yaml_reason(err)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise LoadError(f"front matter is a YAML {type(data).__name__}, expected key: value pairs")
-    return data, "".join(lines[end + 1 :])
+    return data
 
 
 def _yaml_reason(err: yaml.YAMLError) -> str:
@@ -75,7 +100,25 @@ def _scalar(value: Any) -> str | int | float | bool | None:
 
 
 def markdown_outline(body: str) -> Outline:
-    """ATX headings (`#`..`######`) outside fenced code blocks, and the text between them."""
+    """ATX headings (`#`..`######`) outside fenced code blocks, and the text between them.
+
+    Without fences and with only \\n line breaks, one regex pass over the whole text finds the heading
+    lines; otherwise every line is looked at (`_outline_by_lines`, which gives the same outline).
+    """
+    if "```" in body or "~~~" in body or not _newline_lines_only(body):
+        return _outline_by_lines(body)
+    outline: Outline = []
+    text = "\n" + body  # every heading line now starts after a newline
+    start = 1
+    for heading in _ATX_HEADING_LINE.finditer(text):
+        _flush_text(text[start : heading.start()], outline)
+        outline.append((len(heading.group(1)), heading.group(2).strip()))
+        start = heading.end()
+    _flush_text(text[start:], outline)
+    return outline
+
+
+def _outline_by_lines(body: str) -> Outline:
     outline: Outline = []
     block: list[str] = []
     fence: str | None = None
@@ -93,11 +136,20 @@ def markdown_outline(body: str) -> Outline:
     return outline
 
 
+def _newline_lines_only(text: str) -> bool:
+    """True when str.splitlines would split `text` at \\n and nowhere else."""
+    return not any(ch in text for ch in _OTHER_LINE_BREAKS)
+
+
 def _flush(block: list[str], outline: Outline) -> None:
-    text = "\n".join(block).strip("\n")
+    _flush_text("\n".join(block), outline)
+    block.clear()
+
+
+def _flush_text(text: str, outline: Outline) -> None:
+    text = text.strip("\n")
     if text.strip():
         outline.append((0, text))
-    block.clear()
 
 
 def sections_from_outline(outline: Outline, title: str) -> list[Section]:
