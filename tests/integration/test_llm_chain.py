@@ -36,6 +36,7 @@ def test_yaml_chain_trains_evaluates_merges_and_exports(tmp_path: Path) -> None:
           val: 0.0
           test: 0.3
           split_by: id
+          augment: true
         sft: {{model: "{tiny}", train: "${{workspace}}/split/train.jsonl", output: "${{workspace}}/sft",
               max_steps: 2, batch_size: 2, max_length: 320, save_steps: 2, logging_steps: 1}}
         eval: {{data: "${{workspace}}/split/test.jsonl", max_new_tokens: 4, predictions: "${{workspace}}/pred.jsonl"}}
@@ -54,6 +55,7 @@ def test_yaml_chain_trains_evaluates_merges_and_exports(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["generate"]["instructions"] == 6 and report["generate"]["preferences"] == 6
     assert report["prepare"]["counts"]["test"] >= 1 and report["prepare"]["counts"]["train"] >= 2
+    assert report["prepare"]["augmented"]["paraphrase"] >= 1  # train rows only, see test_llm_augment
     assert report["sft"]["steps"] == 2 and report["dpo"]["steps"] == 2
     assert [r["model"] for r in report["eval"]["results"]] == ["base", "sft"]
     assert set(report["eval"]["results"][0]) >= {"exact_match", "token_f1", "bleu", "rouge_l"}

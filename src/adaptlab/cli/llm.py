@@ -27,6 +27,9 @@ app.add_typer(llm_app, name="llm")
 
 _T = SFTConfig.model_fields
 _D = DPOConfig.model_fields
+_G = GenerateConfig.model_fields
+_P = PrepareConfig.model_fields
+_E = EvalConfig.model_fields
 
 
 def _h(fields: dict, name: str) -> str:
@@ -83,9 +86,16 @@ def generate_command(
     preference: Annotated[
         bool, typer.Option("--preference/--no-preference", help="Also write preference pairs.")
     ] = True,
+    writer: Annotated[str, typer.Option("--writer", help=_h(_G, "writer"))] = "rules",
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help=_h(_G, "base_url"))] = None,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help=_h(_G, "api_key_env"))] = "OPENAI_API_KEY",
+    max_sections: Annotated[
+        Optional[int], typer.Option("--max-sections", help=_h(_G, "max_sections"))
+    ] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report here.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Instruction and preference pairs from law sections (heading → question, grounded answer, provenance)."""
+    """Instruction and preference pairs from law sections, by rule or written by an LLM (provenance kept)."""
     from adaptlab.llm.stages import generate_stage
 
     cfg = _validated(
@@ -97,9 +107,23 @@ def generate_command(
             "max_words": max_words,
             "context_chars": context_chars,
             "preference": preference,
+            "writer": writer,
+            "base_url": base_url,
+            "api_key_env": api_key_env,
+            "max_sections": max_sections,
         },
     )
-    report = generate_stage(cfg, _ws(workspace))
+    report = generate_stage(cfg, _ws(workspace), err_console)
+    if "writer" in report:
+        w = report["writer"]
+        console.print(
+            f"{w['name']}: {w['written']} pairs written, {w['fallback']} by the rule after a rejected reply, "
+            f"{w['dropped']} sections dropped",
+            highlight=False,
+        )
+        for reason, n in w["rejected"].items():
+            err_console.print(f"  rejected {n} × {reason}", highlight=False)
+    _write_json(json_out, as_json(report))
     console.print(
         f"{report['instructions']} instruction pairs from {report['sections']} sections"
         + (f", {report['preferences']} preference pairs" if "preferences" in report else "")
@@ -122,6 +146,7 @@ def prepare_command(
     near_duplicate: Annotated[
         float, typer.Option("--near-duplicate", help="Jaccard threshold for near duplicates (1 = off).")
     ] = 0.9,
+    augment: Annotated[bool, typer.Option("--augment/--no-augment", help=_h(_P, "augment"))] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report here.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -138,6 +163,7 @@ def prepare_command(
             "test": test,
             "split_by": split_by,
             "near_duplicate": near_duplicate,
+            "augment": augment,
         },
     )
     report = prepare_stage(cfg, _ws(workspace))
@@ -147,6 +173,11 @@ def prepare_command(
         f"{report.loaded} rows, {report.exact_duplicates} exact and {report.near_duplicates} near duplicates "
         f"dropped → train {report.counts['train']}, val {report.counts['val']}, test {report.counts['test']} "
         f"in {out}"
+        + (
+            f" (train includes {sum(report.augmented.values())} augmented rows: {report.augmented})"
+            if augment
+            else ""
+        )
     )
     _write_json(json_out, as_json(report))
 
@@ -370,11 +401,18 @@ def eval_command(
     predictions: Annotated[
         Optional[str], typer.Option("--predictions", help="Write every prediction here (jsonl).")
     ] = None,
+    judge: Annotated[Optional[str], typer.Option("--judge", help=_h(_E, "judge"))] = None,
+    judge_base_url: Annotated[
+        Optional[str], typer.Option("--judge-base-url", help=_h(_E, "judge_base_url"))
+    ] = None,
+    judge_api_key_env: Annotated[
+        str, typer.Option("--judge-api-key-env", help=_h(_E, "judge_api_key_env"))
+    ] = "OPENAI_API_KEY",
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report here.")] = None,
     workspace: WorkspaceOpt = None,
     tracking_uri: TrackingOpt = None,
 ) -> None:
-    """Before/after on held-out data: EM, token F1, BLEU, ROUGE-L (or DPO reward margins for preference rows)."""
+    """Before/after on held-out data: EM, token F1, BLEU, ROUGE-L, an optional LLM judge (or DPO margins)."""
     from adaptlab.llm.stages import eval_stage
 
     cfg = _validated(
@@ -389,6 +427,9 @@ def eval_command(
             "batch_size": batch_size,
             "skip_base": skip_base,
             "predictions": predictions,
+            "judge": judge,
+            "judge_base_url": judge_base_url,
+            "judge_api_key_env": judge_api_key_env,
         },
     )
     report = eval_stage(cfg, _ws(workspace), tracking_uri, err_console)
@@ -416,29 +457,52 @@ def merge_command(
 
 @llm_app.command("export")
 def export_command(
-    model: Annotated[str, typer.Argument(help="Merged HF folder (Llama architecture).")],
-    out: Annotated[str, typer.Option("--out", "-o", help="GGUF file to write.")],
-    out_type: Annotated[str, typer.Option("--type", help="f32 (exact) or f16 (half the size).")] = "f32",
+    model: Annotated[str, typer.Argument(help="Merged HF folder (Llama architecture for GGUF).")],
+    out: Annotated[str, typer.Option("--out", "-o", help="GGUF file (or, with --format onnx, a folder).")],
+    out_format: Annotated[
+        str, typer.Option("--format", help="gguf (llama.cpp, ollama) or onnx (onnxruntime).")
+    ] = "gguf",
+    out_type: Annotated[
+        str, typer.Option("--type", help="GGUF: f32 (exact) or f16 (half the size).")
+    ] = "f32",
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Reload and compare greedy output on 5 prompts.")
     ] = True,
+    check_tokens: Annotated[
+        int, typer.Option("--check-tokens", help="Greedy tokens per prompt in the check.")
+    ] = 32,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report here.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Export a merged model to GGUF (llama.cpp, ollama) and prove the export generates the same text."""
+    """Export a merged model to GGUF or ONNX and prove the export generates the same text."""
     from adaptlab.llm.stages import export_stage
 
     report = export_stage(
-        _validated(ExportConfig, {"model": model, "out": out, "type": out_type, "check": check}),
+        _validated(
+            ExportConfig,
+            {
+                "model": model,
+                "out": out,
+                "format": out_format,
+                "type": out_type,
+                "check": check,
+                "check_tokens": check_tokens,
+            },
+        ),
         _ws(workspace),
     )
-    console.print(f"GGUF ({report['type']}, {report['mb']} MB) → {report['gguf']}")
+    if out_format == "onnx":
+        console.print(f"ONNX (fp32, opset {report['opset']}, {report['mb']} MB) → {report['onnx']}")
+    else:
+        console.print(f"GGUF ({report['type']}, {report['mb']} MB) → {report['gguf']}")
     if "check" in report:
         verdict = report["check"]
         style = "green" if verdict["same"] else "red"
         console.print(
             f"[{style}]{verdict['matching']}/{verdict['prompts']} prompts: same greedy output as the HF model[/{style}]"
         )
+        if "tokens_per_s" in verdict:
+            console.print(f"greedy tokens/s: {verdict['tokens_per_s']}", highlight=False)
     _write_json(json_out, as_json(report))
     if "check" in report and not report["check"]["same"]:
         raise typer.Exit(1)

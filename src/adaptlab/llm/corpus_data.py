@@ -83,7 +83,8 @@ def question_for(section: SourceSection) -> str | None:
     return f"Was regelt {' '.join(number.group(1).split())} {section.law} ({topic})?"
 
 
-def _prompt(section: SourceSection, question: str, with_context: bool, context_chars: int) -> str:
+def task_prompt(section: SourceSection, question: str, with_context: bool, context_chars: int) -> str:
+    """The user turn of a pair: the question, after the section text when `with_context` (open book)."""
     if not with_context:
         return question
     context = " ".join(section.text.split())[:context_chars]
@@ -106,7 +107,7 @@ def instruction_examples(
         examples.append(
             Example(
                 messages=[
-                    {"role": "user", "content": _prompt(section, question, with_context, context_chars)},
+                    {"role": "user", "content": task_prompt(section, question, with_context, context_chars)},
                     {"role": "assistant", "content": answer},
                 ],
                 source=section.law,

@@ -17,15 +17,19 @@ def generate_batch(
     batch_size: int = 8,
     progress: Any = None,
     max_prompt_tokens: int | None = None,
+    prefill: str = "",
 ) -> list[str]:
-    """Greedy answers to each conversation's last user turn, batched with left padding (deterministic)."""
+    """Greedy answers to each conversation's last user turn, batched with left padding (deterministic).
+
+    `prefill` starts the assistant's turn (e.g. '{"' to steer a small model into JSON); it is not returned.
+    """
     import torch
 
     tokenizer = template.tokenizer
     tokenizer.padding_side = "left"
     answers: list[str] = []
     for start in range(0, len(conversations), batch_size):
-        prompts = [template.prompt(c) for c in conversations[start : start + batch_size]]
+        prompts = [template.prompt(c) + prefill for c in conversations[start : start + batch_size]]
         enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         if max_prompt_tokens is not None and enc["input_ids"].shape[1] > max_prompt_tokens:
             enc = {

@@ -136,6 +136,15 @@ FIXED_PROMPTS = (
 )
 
 
+def render_prompt(tokenizer: Any, prompt: str) -> str:
+    """One user turn in the tokenizer's chat template (the raw prompt when it has none)."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
+    return prompt
+
+
 def greedy_tokens(
     model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int, min_new_tokens: int = 0
 ) -> list[list[int]]:
@@ -144,13 +153,7 @@ def greedy_tokens(
 
     results = []
     for prompt in prompts:
-        if getattr(tokenizer, "chat_template", None):
-            text = tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-        else:
-            text = prompt
-        enc = tokenizer(text, return_tensors="pt", add_special_tokens=False)
+        enc = tokenizer(render_prompt(tokenizer, prompt), return_tensors="pt", add_special_tokens=False)
         with torch.no_grad():
             out = model.generate(
                 **enc,

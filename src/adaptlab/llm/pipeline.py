@@ -82,7 +82,7 @@ def run_pipeline(
 
     if cfg.generate:
         say("generate")
-        report["generate"] = stages.generate_stage(cfg.generate, ws)
+        report["generate"] = stages.generate_stage(cfg.generate, ws, console)
     if cfg.prepare:
         say("prepare")
         report["prepare"] = stages.as_dict(stages.prepare_stage(cfg.prepare, ws))

@@ -39,6 +39,19 @@ class GenerateConfig(Step):
     preference: bool = Field(
         True, description="Also write preference pairs (rejected = another section's answer)."
     )
+    writer: str = Field(
+        "rules",
+        description="Who writes the pairs: 'rules' (heading → question), a local model ('smollm2-135m' or an "
+        "HF folder) or 'openai:MODEL' (an OpenAI-compatible endpoint); rejected LLM replies fall back to the rule.",
+    )
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for 'openai:' writers (default: $OPENAI_BASE_URL)."
+    )
+    api_key_env: str = Field("OPENAI_API_KEY", description="Environment variable holding the endpoint's key.")
+    max_sections: int | None = Field(
+        None, gt=0, description="Use at most this many sections (LLM writing is slow on CPU)."
+    )
+    writer_max_tokens: int = Field(160, gt=0, description="Token limit of each LLM-written reply.")
 
 
 class PrepareConfig(Step):
@@ -62,7 +75,16 @@ class PrepareConfig(Step):
         description="Jaccard similarity (word 3-grams) from which rows "
         "are near duplicates; 1 keeps near duplicates.",
     )
-    seed: int = Field(0, description="Seed of the split order.")
+    seed: int = Field(0, description="Seed of the split order (and of augmentation).")
+    augment: bool = Field(
+        False,
+        description="Add augmented copies of train rows (question paraphrase, context sentence drop and "
+        "shuffle; answers unchanged); val and test are never augmented.",
+    )
+    augment_ops: list[Literal["paraphrase", "drop-sentence", "shuffle"]] = Field(
+        default_factory=lambda: ["paraphrase", "drop-sentence", "shuffle"],
+        description="Augmentations to apply (each makes at most one new row per row).",
+    )
 
 
 class EvalConfig(Step):
@@ -83,6 +105,18 @@ class EvalConfig(Step):
     max_length: int = Field(256, gt=8, description="Token limit for margin scoring.")
     skip_base: bool = Field(False, description="Do not evaluate the base model.")
     predictions: str | None = Field(None, description="Write every prediction here (jsonl).")
+    judge: str | None = Field(
+        None,
+        description="LLM-as-judge scoring each answer 1-5 (faithfulness, correctness, language): "
+        "'smollm2-135m', a local HF folder or 'openai:MODEL'.",
+    )
+    judge_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for an 'openai:' judge (default: $OPENAI_BASE_URL)."
+    )
+    judge_api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the judge's key."
+    )
+    judge_max_tokens: int = Field(48, gt=0, description="Token limit of each verdict.")
 
 
 class MergeConfig(Step):
@@ -101,9 +135,17 @@ class ExportConfig(Step):
         description="Merged HF folder (Llama architecture) to export; in a chain, "
         "default the merge step's output.",
     )
-    out: str = Field(..., description="GGUF file to write.")
-    type: Literal["f32", "f16"] = Field("f32", description="Tensor type: f32 (exact) or f16 (half the size).")
-    check: bool = Field(True, description="Reload the GGUF and compare greedy output on five fixed prompts.")
+    out: str = Field(..., description="GGUF file to write (--format gguf) or folder (--format onnx).")
+    format: Literal["gguf", "onnx"] = Field(
+        "gguf", description="gguf (llama.cpp, ollama) or onnx (onnxruntime; fp32, with KV cache)."
+    )
+    type: Literal["f32", "f16"] = Field(
+        "f32", description="GGUF tensor type: f32 (exact) or f16 (half the size)."
+    )
+    check: bool = Field(
+        True, description="Reload the export and compare greedy output on five fixed prompts."
+    )
+    check_tokens: int = Field(32, gt=0, description="Greedy tokens generated per prompt by the check.")
 
 
 @dataclass
@@ -115,6 +157,7 @@ class PrepareReport:
     near_duplicates: int
     files: dict[str, str]
     load_summaries: list[str] = field(default_factory=list)
+    augmented: dict[str, int] = field(default_factory=dict)
 
 
 def workspace_path(value: str, workspace: Workspace) -> Path:
@@ -124,7 +167,30 @@ def workspace_path(value: str, workspace: Workspace) -> Path:
     return expand_path(value.replace("${workspace}", str(workspace.root)))
 
 
-def generate_stage(cfg: GenerateConfig, workspace: Workspace) -> dict[str, Any]:
+def _written(
+    cfg: GenerateConfig, sections: list[Any], workspace: Workspace, console: Any
+) -> tuple[list[Any], dict[str, Any]]:
+    """Pairs written by the configured LLM, rejected replies replaced by the rule's pair."""
+    from adaptlab.llm.chat_models import load_chat_model
+    from adaptlab.llm.llm_writer import LOCAL_PREFILL, written_examples
+    from adaptlab.progress import make_progress
+
+    writer = load_chat_model(cfg.writer, workspace.model_cache, cfg.base_url, cfg.api_key_env, LOCAL_PREFILL)
+    with make_progress(console, unit="pairs") as progress:
+        task = progress.add_task(f"writing ({writer.name})", total=len(sections))
+        examples, report = written_examples(
+            sections,
+            writer,
+            cfg.with_context,
+            cfg.max_words,
+            cfg.context_chars,
+            cfg.writer_max_tokens,
+            lambda n: progress.advance(task, n),
+        )
+    return examples, {"name": writer.name, **report.as_dict()}
+
+
+def generate_stage(cfg: GenerateConfig, workspace: Workspace, console: Any = None) -> dict[str, Any]:
     from adaptlab.llm.corpus_data import (
         instruction_examples,
         preference_pairs,
@@ -145,10 +211,19 @@ def generate_stage(cfg: GenerateConfig, workspace: Workspace) -> dict[str, Any]:
         sections = sections_from_markdown(workspace_path(cfg.source, workspace))
     if not sections:
         raise AdaptlabError(f"{cfg.source}: no law sections (§ headings) found to generate from")
-    examples = instruction_examples(sections, cfg.with_context, cfg.max_words, cfg.context_chars)
+    sections = sections[: cfg.max_sections] if cfg.max_sections else sections
+    written: dict[str, Any] | None = None
+    if cfg.writer == "rules":
+        examples = instruction_examples(sections, cfg.with_context, cfg.max_words, cfg.context_chars)
+        for example in examples:
+            example.meta["writer"] = "rules"
+    else:
+        examples, written = _written(cfg, sections, workspace, console)
     out = workspace_path(cfg.out, workspace)
     files = {"instructions": str(write_jsonl(examples, out / "instructions.jsonl"))}
     report: dict[str, Any] = {"sections": len(sections), "instructions": len(examples), "files": files}
+    if written is not None:
+        report["writer"] = written
     if cfg.preference:
         pairs = preference_pairs(examples)
         files["preferences"] = str(write_jsonl(pairs, out / "preferences.jsonl"))
@@ -173,6 +248,13 @@ def prepare_stage(cfg: PrepareConfig, workspace: Workspace) -> PrepareReport:
         raise AdaptlabError("no usable rows: " + " | ".join(summaries))
     kept, dups = dedupe(items, threshold=cfg.near_duplicate)
     splits = split_by_source(kept, cfg.val, cfg.test, cfg.seed, key=cfg.split_by)
+    augmented: dict[str, int] = {}
+    if cfg.augment:  # after the split and on train only, so no variant of a test row is trained on
+        from adaptlab.llm.augment import augment_examples
+
+        extra, counts = augment_examples(splits["train"], cfg.augment_ops, cfg.seed)
+        splits["train"] = [*splits["train"], *extra]
+        augmented = dict(counts)
     out = workspace_path(cfg.out, workspace)
     files = {name: str(write_jsonl(rows, out / f"{name}.jsonl")) for name, rows in splits.items()}
     return PrepareReport(
@@ -183,6 +265,7 @@ def prepare_stage(cfg: PrepareConfig, workspace: Workspace) -> PrepareReport:
         dups.near,
         files,
         summaries,
+        augmented,
     )
 
 
@@ -247,6 +330,14 @@ def eval_stage(
     ]
     if not candidates:
         raise AdaptlabError("nothing to evaluate: give --adapter or drop --skip-base")
+    judge = None
+    if cfg.judge and kind == "sft":
+        from adaptlab.llm.chat_models import load_chat_model
+        from adaptlab.llm.judge import LOCAL_PREFILL
+
+        judge = load_chat_model(
+            cfg.judge, workspace.model_cache, cfg.judge_base_url, cfg.judge_api_key_env, LOCAL_PREFILL
+        )
     results: list[dict[str, Any]] = []
     predictions: list[dict[str, Any]] = []
     with _tracking(tracking_uri, workspace, "llm-eval") as logger:
@@ -259,6 +350,7 @@ def eval_stage(
                 "model": base_name,
                 "adapters": adapters,
                 "template": template_name,
+                "judge": getattr(judge, "name", None),
             }
         )
         for name, adapter in candidates:
@@ -280,10 +372,15 @@ def eval_stage(
                         lambda n, t=task: progress.advance(t, n),
                     )
                 metrics = scored.metrics
-                predictions += [{"model": name, **row} for row in scored.predictions]
+                rows = [{"model": name, **row} for row in scored.predictions]
+                if judge is not None:
+                    metrics = {**metrics, **_judged(judge, items, rows, cfg.judge_max_tokens, console, name)}
+                predictions += rows
             else:
                 metrics = preference_margins(model, template, items, cfg.beta, cfg.max_length)
-            logger.log_metrics({f"{name}.{k}": v for k, v in metrics.items()})
+            logger.log_metrics(
+                {f"{name}.{k}": v for k, v in metrics.items() if isinstance(v, (int, float)) and v == v}
+            )
             results.append({"model": name, "adapter": adapter, **metrics})
             if adapter:
                 base = model.unload()  # the next adapter starts from the clean base again
@@ -297,6 +394,28 @@ def eval_stage(
         "template": template_name,
         "results": results,
     }
+
+
+def _judged(
+    judge: Any, items: list[Any], rows: list[dict[str, Any]], max_tokens: int, console: Any, name: str
+) -> dict[str, Any]:
+    """The judge's verdict on every prediction (kept in the rows) and the summary metrics."""
+    from adaptlab.llm.judge import judge_answers
+    from adaptlab.progress import make_progress
+
+    with make_progress(console, unit="verdicts") as progress:
+        task = progress.add_task(f"judging ({name})", total=len(rows))
+        result = judge_answers(
+            judge,
+            [e.prompt_messages[-1]["content"] for e in items],
+            [row["reference"] for row in rows],
+            [row["prediction"] for row in rows],
+            max_tokens,
+            lambda n: progress.advance(task, n),
+        )
+    for row, verdict, reply in zip(rows, result.verdicts, result.replies):
+        row["judge"] = verdict.model_dump() if verdict is not None else {"unparsable": reply}
+    return result.metrics()
 
 
 def merge_stage(cfg: MergeConfig, workspace: Workspace) -> Path:
@@ -320,10 +439,23 @@ def export_stage(cfg: ExportConfig, workspace: Workspace) -> dict[str, Any]:
     folder = workspace_path(cfg.model, workspace)
     if not (folder / "config.json").is_file():
         raise AdaptlabError(f"{folder}: not an HF model folder; merge an adapter first (adaptlab llm merge)")
+    if cfg.format == "onnx":
+        return _export_onnx(folder, workspace_path(cfg.out, workspace), cfg.check, cfg.check_tokens)
     out = export_gguf(folder, workspace_path(cfg.out, workspace), cfg.type)
     report: dict[str, Any] = {"gguf": str(out), "mb": round(out.stat().st_size / 1e6, 1), "type": cfg.type}
     if cfg.check:
-        report["check"] = compare_greedy(folder, out)
+        report["check"] = compare_greedy(folder, out, max_new_tokens=cfg.check_tokens)
+    return report
+
+
+def _export_onnx(folder: Path, out: Path, check: bool, tokens: int) -> dict[str, Any]:
+    """ONNX folder, reloaded with onnxruntime and checked; the report is also its manifest."""
+    from adaptlab.llm.onnx_export import compare_onnx_greedy, export_onnx, write_manifest
+
+    report: dict[str, Any] = {"format": "onnx", "source": str(folder), **export_onnx(folder, out)}
+    if check:
+        report["check"] = compare_onnx_greedy(folder, out, max_new_tokens=tokens)
+    write_manifest(out, report)
     return report
 
 
