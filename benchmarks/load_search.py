@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--mode", default="dense", choices=["dense", "bm25", "hybrid"])
     parser.add_argument("-k", type=int, default=10)
+    parser.add_argument("--label", default="", help="suffix of the result file, e.g. the server's setup")
     parser.add_argument("--max-seconds", type=float, default=600, help="stop sending after this long")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "results")
     args = parser.parse_args()
@@ -150,11 +151,12 @@ def main() -> None:
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "load_average_1m_before": round(load_before, 2),
                     "platform": platform.platform(), "python": platform.python_version()},
-        "params": {"requests": args.requests, "concurrency": args.concurrency, "mode": args.mode, "k": args.k},
+        "params": {"requests": args.requests, "concurrency": args.concurrency, "mode": args.mode, "k": args.k,
+                   "label": args.label},
         **result,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"load_search_{args.mode}.json"
+    path = args.out / f"load_search_{args.mode}{'_' + args.label if args.label else ''}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps({k: report[k] for k in ("params", "requests_per_s", "latency_ms", "server_errors",
                                               "client_errors", "transport_errors")}, indent=2))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +35,11 @@ from adaptlab.retrieval.bm25 import WorkspaceBM25
 from adaptlab.retrieval.dense import DenseRetriever, SearchHit
 from adaptlab.retrieval.fusion import FUSION_METHODS
 from adaptlab.retrieval.hybrid import HybridRetriever
+from adaptlab.retrieval.rerank import DEFAULT_TOP_N, Reranker, load_reranker, rerank_hits
 from adaptlab.tracking.mlflow_runs import tracked_run
 from adaptlab.vectors.embed_stage import EmbedReport, run_embed
 from adaptlab.vectors.milvus_store import IndexConfig, MilvusVectorStore, collection_name
+from adaptlab.vectors.replica import ReplicaCache, VectorReplica
 from adaptlab.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -59,6 +61,9 @@ class Session:
     _store: CorpusStore | None = None
     _vectors: MilvusVectorStore | None = None
     _bm25: WorkspaceBM25 | None = None
+    _rerankers: dict[tuple[str, str], Reranker] = field(default_factory=dict)
+    replicas: ReplicaCache = field(default_factory=ReplicaCache)
+    """In-process copies of collections (search.in_memory), dropped whenever this session ingests or embeds."""
 
     @classmethod
     def open(
@@ -98,6 +103,32 @@ class Session:
 
         return load_model(self.workspace, model)
 
+    def query_embedder(self, model: str) -> Embedder:
+        """The encoder for `model`'s queries: `search.query_encoders[model]` when set (a faster encoder of the
+        same vector space, e.g. its int8 ONNX export), else the model itself."""
+        encoder = self.config.search.query_encoders.get(model)
+        if not encoder or encoder == model:
+            return self.embedder(model)
+        queries, documents = self.embedder(encoder), self.embedder(model)
+        if queries.dim != documents.dim:
+            raise AdaptlabError(
+                f"search.query_encoders: '{encoder}' makes {queries.dim}-d vectors but '{model}' indexes "
+                f"{documents.dim}-d ones; a query encoder must share the model's vector space"
+            )
+        return queries
+
+    def dense_retriever(self, model: str) -> DenseRetriever:
+        """Dense search for `model`: its query encoder, its collection, and the in-memory copy if configured."""
+        collection = self.collection(model)
+        replica = None
+        if self.config.search.in_memory:
+            normalize = self.index.metric == "COSINE"
+
+            def replica() -> VectorReplica:
+                return self.replicas.get(self.vectors, collection, normalize)
+
+        return DenseRetriever(self.store, self.vectors, self.query_embedder(model), collection, self.index, replica)
+
     def collection(self, model: str) -> str:
         """The model's collection for this corpus (named from the zoo spec: no model load needed)."""
         from adaptlab.train.model_store import model_key
@@ -110,6 +141,15 @@ class Session:
         if self._bm25 is None:
             self._bm25 = WorkspaceBM25(self.store, self.workspace.root / "bm25" / self.config.corpus.name)
         return self._bm25
+
+    def reranker(self, spec: str, model: str = "minilm") -> Reranker:
+        """The reranker a spec names (`auto`, a registered cross-encoder, a folder, `bi`, `bi:MODEL`), loaded once."""
+        key = (spec, model)
+        if key not in self._rerankers:
+            from adaptlab.train.model_store import registered_models
+
+            self._rerankers[key] = load_reranker(spec, registered_models(self.workspace), self.embedder, model)
+        return self._rerankers[key]
 
     def close(self) -> None:
         if self._vectors is not None:
@@ -137,9 +177,11 @@ class Session:
         return embed(self, model)
 
     def search(
-        self, query: str, k: int = 10, filter: str | None = None, model: str = "minilm", mode: str = "dense"
+        self, query: str, k: int = 10, filter: str | None = None, model: str = "minilm", mode: str = "dense",
+        self_query: bool = False, expand: bool = False, rerank: str | None = None, rerank_top: int = DEFAULT_TOP_N,
     ) -> list[SearchHit]:
-        return search(self, model, [query], k, filter, mode)[0]
+        return search(self, model, [query], k, filter, mode, self_query, expand, rerank=rerank,
+                      rerank_top=rerank_top)[0]
 
     def evaluate(
         self, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
@@ -167,6 +209,8 @@ def loader_options(cfg: CorpusConfig) -> LoaderOptions:
         id_field=cfg.id_field,
         metadata_fields=cfg.metadata_fields,
         max_file_mb=cfg.max_file_mb,
+        ocr_languages=cfg.ocr_languages,
+        ocr_min_confidence=cfg.ocr_min_confidence,
     )
 
 
@@ -206,6 +250,7 @@ def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -
     resolved = expand_paths(paths)
     params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune,
               "workers": workers}
+    session.replicas.invalidate()  # ingest may replace chunks and delete their vectors
     with session.run("ingest", params) as run:
         files = list(iter_files(resolved, report))
         with make_progress(session.console, unit="files") as progress:
@@ -221,6 +266,7 @@ def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -
 
 def embed(session: Session, model: str) -> EmbedReport:
     """Bring the model's collection up to date with the corpus (on Ray actors when `embed.ray.enabled`)."""
+    session.replicas.invalidate(session.collection(model))
     if session.config.embed.ray.enabled:
         from adaptlab.vectors.ray_embed import embed_ray
 
@@ -244,15 +290,35 @@ def embed(session: Session, model: str) -> EmbedReport:
 
 
 def search(
-    session: Session, model: str, queries: list[str], k: int = 10, filter: str | None = None, mode: str = "dense"
+    session: Session, model: str, queries: list[str], k: int = 10, filter: str | None = None, mode: str = "dense",
+    self_query: bool = False, expand: bool = False, llm: Any | None = None, rerank: str | None = None,
+    rerank_top: int = DEFAULT_TOP_N,
 ) -> list[list[SearchHit]]:
-    """Dense search in the model's collection, BM25 over the corpus, or both fused by RRF ("hybrid")."""
+    """Dense search in the model's collection, BM25 over the corpus, or both fused by RRF ("hybrid").
+
+    `self_query`: filters read from each question (retrieval.self_query); `expand`: compound parts and
+    ontology synonyms added to the BM25 query, plus LLM rewrites when `llm` is given (retrieval.expansion).
+    `rerank`: a reranker spec (retrieval.rerank) that re-scores and re-sorts the first `rerank_top` hits.
+    """
     if mode not in SEARCH_MODES:
         raise AdaptlabError(f"unknown search mode '{mode}'; use one of {', '.join(SEARCH_MODES)}")
+    if rerank:
+        if rerank_top < 1:
+            raise AdaptlabError(f"rerank top-N must be at least 1, got {rerank_top}")
+        reranker = session.reranker(rerank, model)
+        hits = search(session, model, queries, max(k, rerank_top), filter, mode, self_query, expand, llm)
+        return rerank_hits(reranker, queries, hits, rerank_top, k)
+    if self_query or expand:
+        from adaptlab.retrieval.query_plan import planned_search
+
+        return planned_search(session, model, queries, k, filter, mode, self_query, expand, llm)[0]
     if mode == "bm25":
         return session.bm25.search_many(queries, k=k, filter=filter)
-    dense = DenseRetriever(session.store, session.vectors, session.embedder(model), session.collection(model), session.index)
-    retriever = dense if mode == "dense" else HybridRetriever(dense, session.bm25)
+    dense = session.dense_retriever(model)
+    retriever = (
+        dense if mode == "dense"
+        else HybridRetriever(dense, session.bm25, candidates=session.config.search.hybrid_candidates)
+    )
     return retriever.search_many(queries, k=k, filter=filter)
 
 

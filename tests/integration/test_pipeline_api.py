@@ -8,6 +8,7 @@ import pytest
 
 import adaptlab
 from adaptlab.config import ExperimentConfig
+from adaptlab.errors import AdaptlabError
 from conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -60,3 +61,49 @@ def test_an_edited_file_replaces_its_vectors_and_nothing_else(lab) -> None:
     assert session.vectors.count(collection) == session.store.stats()["chunks"]
     assert "Wasserstoff" in session.search("Wasserstoff Elektrolyse", k=1)[0].text
     assert session.embed("minilm").embedded_now == 0  # up to date: nothing re-encoded
+
+
+def test_a_query_encoder_of_the_same_space_answers_like_the_model(lab) -> None:
+    session, _ = lab
+    questions = ["Solarpark Nettonennleistung", "Windenergie an Land", "grid connection of wind farms"]
+    plain = {mode: [session.search(q, k=3, mode=mode) for q in questions] for mode in ("dense", "hybrid")}
+    session.config.search.query_encoders = {"minilm": "minilm-onnx-int8"}
+    try:
+        assert session.query_embedder("minilm").name == "minilm-onnx-int8"
+        for mode, expected in plain.items():
+            fast = [session.search(q, k=3, mode=mode) for q in questions]
+            assert [h[0].chunk_id for h in fast] == [h[0].chunk_id for h in expected], mode
+            assert all(abs(f[0].score - e[0].score) < 0.05 for f, e in zip(fast, expected))
+    finally:
+        session.config.search.query_encoders = {}
+    assert session.query_embedder("minilm").name == "minilm"
+
+
+def test_a_query_encoder_of_another_dimension_is_refused(lab) -> None:
+    session, _ = lab
+    session.config.search.query_encoders = {"minilm": "use-multilingual"}
+    try:
+        with pytest.raises(AdaptlabError, match="query_encoders.*512-d.*384-d"):
+            session.search("Wind", k=1)
+    finally:
+        session.config.search.query_encoders = {}
+
+
+def test_in_memory_copy_answers_like_milvus_and_follows_a_re_embed(lab) -> None:
+    session, docs = lab
+    questions = ["Solarpark Nettonennleistung", "Windenergie an Land", "grid connection of wind farms"]
+    milvus = [session.search(q, k=5) for q in questions]
+    session.config.search.in_memory = True
+    try:
+        memory = [session.search(q, k=5) for q in questions]
+        assert [[h.chunk_id for h in hits] for hits in memory] == [[h.chunk_id for h in hits] for hits in milvus]
+        assert all(abs(a.score - b.score) < 1e-4 for m, v in zip(memory, milvus) for a, b in zip(m, v))
+        filtered = session.search("wind energy", k=5, filter='lang == "de"')  # filters still go to Milvus
+        assert filtered and {h.lang for h in filtered} == {"de"}
+        (docs / "replica.txt").write_text("Fernwärme aus Großwärmepumpen am Rhein versorgt Köln.", "utf-8")
+        session.ingest([docs])
+        session.embed("minilm")
+        hits = session.search("Großwärmepumpen Fernwärme Köln", k=1)
+        assert hits[0].source.endswith("replica.txt")  # the copy was reloaded after the embed
+    finally:
+        session.config.search.in_memory = False

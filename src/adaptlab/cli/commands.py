@@ -1,3 +1,3 @@
 """Imports every command module so each registers its commands on the shared `app`."""
 
-from adaptlab.cli import analyze, compress, embed, eval, extract, finetune, index_lab, ingest, llm, models, monitor, rag, registry, run, search, serve, status  # noqa: F401
+from adaptlab.cli import analyze, compress, embed, eval, extract, features, finetune, index_lab, ingest, llm, models, monitor, rag, registry, rerank, run, search, serve, status  # noqa: F401

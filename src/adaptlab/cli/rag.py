@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,6 +20,8 @@ from adaptlab.cli.common import (
     session_config,
 )
 from adaptlab.cli.main import app
+from adaptlab.cli.rerank import DEFAULT_TOP_N, RerankOpt, RerankTopOpt
+from adaptlab.cli.query_options import ExpandOpt, SelfQueryOpt
 
 
 @app.command("rag")
@@ -29,7 +31,12 @@ def rag_command(
     mode: ModeOpt = "hybrid",
     filter: FilterOpt = None,
     model: SearchModelOpt = "minilm",
-    generator: Annotated[str, typer.Option("--generator", help="extractive (quoted sentences), smollm2-135m, or auto (SmolLM2 if installed).")] = "extractive",
+    generator: Annotated[str, typer.Option("--generator", help="extractive (quoted sentences), smollm2-135m, auto (SmolLM2 if installed), or openai / openai:<model> (an OpenAI-compatible endpoint: $OPENAI_BASE_URL, $OPENAI_MODEL, $OPENAI_API_KEY).")] = "extractive",
+    self_query: SelfQueryOpt = False,
+    expand: ExpandOpt = False,
+    rerank: RerankOpt = None,
+    rerank_top: RerankTopOpt = DEFAULT_TOP_N,
+    context_tokens: Annotated[Optional[int], typer.Option("--context-tokens", min=64, help="Token budget of the sources given to the generator (near-duplicates are always dropped).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer and sources as JSON.")] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -42,7 +49,8 @@ def rag_command(
 
     writer = load_generator(generator)
     with Session.open(workspace, session_config(config), milvus_uri, "none", console=err_console) as session:
-        answer = ask(session, question, writer, k=k, mode=mode, filter=filter, model=model)
+        answer = ask(session, question, writer, k=k, mode=mode, filter=filter, model=model, self_query=self_query,
+                     expand=expand, context_tokens=context_tokens, rerank=rerank, rerank_top=rerank_top)
     if as_json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False))
         return

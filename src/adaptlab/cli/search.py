@@ -21,6 +21,8 @@ from adaptlab.cli.common import (
     session_config,
 )
 from adaptlab.cli.main import app
+from adaptlab.cli.rerank import DEFAULT_TOP_N, RerankOpt, RerankTopOpt
+from adaptlab.cli.query_options import ExpandOpt, SelfQueryOpt
 from adaptlab.pipeline import Session, search
 from adaptlab.retrieval.dense import SearchHit
 
@@ -46,6 +48,10 @@ def search_command(
     filter: FilterOpt = None,
     model: SearchModelOpt = "minilm",
     mode: ModeOpt = "dense",
+    self_query: SelfQueryOpt = False,
+    expand: ExpandOpt = False,
+    rerank: RerankOpt = None,
+    rerank_top: RerankTopOpt = DEFAULT_TOP_N,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON on stdout.")] = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -53,7 +59,8 @@ def search_command(
 ) -> None:
     """Search the corpus: prints ranked chunks with score, source and section."""
     with Session.open(workspace, session_config(config), milvus_uri, "none", console=err_console) as session:
-        hits = search(session, model, [query], k=k, filter=filter, mode=mode)[0]
+        hits = search(session, model, [query], k=k, filter=filter, mode=mode, self_query=self_query, expand=expand,
+                      rerank=rerank, rerank_top=rerank_top)[0]
     if as_json:
         print(json.dumps([h.as_dict() for h in hits], ensure_ascii=False))
     elif not hits:

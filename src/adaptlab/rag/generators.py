@@ -6,6 +6,7 @@ Each generator streams text pieces; joining them gives the whole answer.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,7 +18,9 @@ from adaptlab.models.registry import LLM_ZOO, is_installed, module_available
 from adaptlab.rag.answer import EXTRACTIVE, extractive_answer
 from adaptlab.retrieval.dense import SearchHit
 
-GENERATOR_CHOICES = ("auto", EXTRACTIVE, "smollm2-135m")
+GENERATOR_CHOICES = ("auto", EXTRACTIVE, "smollm2-135m", "openai")
+OPENAI = "openai"
+"""An OpenAI-compatible endpoint from the environment (rag.openai_compatible); `openai:<model>` names the model."""
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources. Cite every fact with its source number in "
     "square brackets, like [1] or [2]. If the sources do not contain the answer, say so. Answer in the "
@@ -94,6 +97,17 @@ class TransformersGGUFGenerator:
             yield from (piece for piece in streamer if piece)
             worker.join()
 
+    def complete(self, messages: list[dict[str, str]], max_tokens: int = 200) -> str:
+        """One greedy reply to chat messages (self-query, multi-query); holds the model like `stream`."""
+        import torch
+
+        inputs = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        with self._lock, torch.inference_mode():
+            output = self.model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False, repetition_penalty=1.2)
+        return self.tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
 
 def smollm2_available() -> bool:
     return is_installed(LLM_ZOO["smollm2-135m"]) and module_available("gguf")
@@ -101,16 +115,29 @@ def smollm2_available() -> bool:
 
 def check_generator(name: str) -> None:
     """Fail fast, before anything loads or a server starts, on an unknown or uninstalled generator."""
+    if name.startswith(f"{OPENAI}:") and name[len(OPENAI) + 1:].strip():
+        return
     if name not in GENERATOR_CHOICES:
         raise AdaptlabError(f"unknown generator '{name}'; use one of {', '.join(GENERATOR_CHOICES)}")
     if name == "smollm2-135m" and not smollm2_available():
         spec = LLM_ZOO["smollm2-135m"]
         raise AdaptlabError(f"{spec.display_name} is not installed; run: {spec.install}")
+    if name == OPENAI:
+        from adaptlab.rag.openai_compatible import MODEL_ENV
+
+        if not os.environ.get(MODEL_ENV):
+            raise AdaptlabError(f"--generator openai needs a model: set ${MODEL_ENV} or use openai:<model>")
 
 
 def load_generator(name: str = EXTRACTIVE) -> Generator:
-    """`extractive`; `smollm2-135m` (error if missing); or `auto`: SmolLM2 when installed, else extractive."""
+    """`extractive`; `smollm2-135m` (error if missing); `openai` / `openai:<model>` (an OpenAI-compatible
+    endpoint from $OPENAI_BASE_URL, $OPENAI_MODEL, $OPENAI_API_KEY); or `auto`: SmolLM2 when installed, else
+    extractive."""
     check_generator(name)
+    if name == OPENAI or name.startswith(f"{OPENAI}:"):
+        from adaptlab.rag.openai_compatible import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator.from_env(name.partition(":")[2].strip() or None)
     if name == EXTRACTIVE or (name == "auto" and not smollm2_available()):
         return ExtractiveGenerator()
     folder, gguf_file = smollm2_gguf()

@@ -20,7 +20,7 @@ import numpy as np
 from adaptlab.corpus.store import ChunkRecord, CorpusStore
 from adaptlab.corpus.types import content_hash
 from adaptlab.retrieval.analysis import ANALYZER_VERSION, analyze_mixed, analyze_query
-from adaptlab.retrieval.dense import SearchHit
+from adaptlab.retrieval.dense import SearchHit, hydrate
 from adaptlab.retrieval.filters import parse_filter
 
 Ranking = list[tuple[str, float]]
@@ -97,10 +97,14 @@ class WorkspaceBM25:
         self.folder = folder
         self._index: BM25Index | None = None
         self._fingerprint = ""
+        self._generation: tuple[int, int] | None = None
         self._records: list[ChunkRecord] | None = None
 
     def index(self) -> BM25Index:
         """The index for the corpus as it is now: kept, loaded, or rebuilt when the corpus changed."""
+        generation = self.store.generation()
+        if self._index is not None and generation == self._generation:
+            return self._index  # no write since the last check: skip hashing every chunk id per search
         fingerprint = corpus_fingerprint(self.store.chunk_ids())
         if self._index is None or fingerprint != self._fingerprint:
             records = None
@@ -113,13 +117,16 @@ class WorkspaceBM25:
                 self._index.save(self.folder, fingerprint)
             self._fingerprint = fingerprint
             self._records = records
+        self._generation = generation
         return self._index
 
-    def search_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+    def rank_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[Ranking]:
+        """(chunk id, score) per query, best first, without reading the chunks."""
         index = self.index()
-        rankings = index.search_many(queries, k, self._mask(index, filter) if filter else None)
-        records = self.store.chunks_by_ids({cid for ranking in rankings for cid, _ in ranking})
-        return [hits_from_ranking(ranking, records) for ranking in rankings]
+        return index.search_many(queries, k, self._mask(index, filter) if filter else None)
+
+    def search_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+        return hydrate(self.store, self.rank_many(queries, k, filter))
 
     def search(self, query: str, k: int = 10, filter: str | None = None) -> list[SearchHit]:
         return self.search_many([query], k, filter)[0]
@@ -132,8 +139,3 @@ class WorkspaceBM25:
         rule.check_fields(self._records)
         return np.fromiter((rule.matches(r) for r in self._records), dtype=np.float32, count=len(self._records))
 
-
-def hits_from_ranking(ranking: Ranking, records: dict[str, ChunkRecord]) -> list[SearchHit]:
-    """Search hits in ranking order; a chunk replaced since the ranking was made is skipped."""
-    found = [(records[cid], score) for cid, score in ranking if cid in records]
-    return [SearchHit.from_record(rank, score, rec) for rank, (rec, score) in enumerate(found, 1)]

@@ -7,10 +7,8 @@ matches the dense model's; fusing ranks keeps both without calibrating their sco
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-
 from adaptlab.retrieval.bm25 import WorkspaceBM25
-from adaptlab.retrieval.dense import DenseRetriever, SearchHit
+from adaptlab.retrieval.dense import DenseRetriever, SearchHit, hydrate
 from adaptlab.retrieval.fusion import RRF_K, fuse
 
 CANDIDATES = 100
@@ -36,19 +34,22 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
 
-    def search_many(self, queries: list[str], k: int = 10, filter: str | None = None) -> list[list[SearchHit]]:
+    def search_many(
+        self,
+        queries: list[str],
+        k: int = 10,
+        filter: str | None = None,
+        lexical_queries: list[str] | None = None,
+    ) -> list[list[SearchHit]]:
+        """`lexical_queries` (e.g. expanded ones) replace `queries` on the BM25 side only."""
         depth = max(k, self.candidates)
-        lexical = self.bm25.search_many(queries, depth, filter)
-        semantic = self.dense.search_many(queries, depth, filter)
-        return [self._fuse(b, d, k) for b, d in zip(lexical, semantic)]
+        lexical = self.bm25.rank_many(lexical_queries or queries, depth, filter)
+        semantic = self.dense.rank_many(queries, depth, filter)
+        fused = [
+            fuse([dict(b), dict(d)], self.method, self.weights, self.rrf_k)[:k]
+            for b, d in zip(lexical, semantic)
+        ]
+        return hydrate(self.dense.store, fused)  # only the fused top-k are read from the store
 
     def search(self, query: str, k: int = 10, filter: str | None = None) -> list[SearchHit]:
         return self.search_many([query], k, filter)[0]
-
-    def _fuse(self, lexical: list[SearchHit], semantic: list[SearchHit], k: int) -> list[SearchHit]:
-        hits = {h.chunk_id: h for h in semantic} | {h.chunk_id: h for h in lexical}
-        fused = fuse(
-            [{h.chunk_id: h.score for h in lexical}, {h.chunk_id: h.score for h in semantic}],
-            self.method, self.weights, self.rrf_k,
-        )
-        return [replace(hits[cid], rank=rank, score=score) for rank, (cid, score) in enumerate(fused[:k], 1)]

@@ -26,8 +26,10 @@ from adaptlab.config import ExperimentConfig
 from adaptlab.errors import AdaptlabError
 from adaptlab.rag.answer import Answer
 from adaptlab.rag.ask import make_answer
+from adaptlab.rag.context import assemble_context, counter_for
 from adaptlab.rag.generators import Generator
 from adaptlab.retrieval.dense import SearchHit
+from adaptlab.retrieval.rerank import DEFAULT_TOP_N
 from adaptlab.serve.feedback import ServingLog, log_path
 from adaptlab.serve.limits import BodySizeLimit, Limits, run_blocking
 from adaptlab.serve.metrics import VARIANT_KEY, MetricsMiddleware, ServeMetrics
@@ -87,6 +89,8 @@ def create_app(
     metrics = ServeMetrics()
     service.on_swap.append(lambda table: _swap_metrics(metrics, table, initial=not service.watcher.stats.swaps))
     serving_log = ServingLog(log_path(service.session.workspace.root))
+    session_header = config.serve.session_header if config else SESSION_HEADER
+    ranker = _feature_ranker(config, service)
     monitor = _drift_monitor(drift, service, metrics)
 
     @asynccontextmanager
@@ -129,12 +133,15 @@ def create_app(
         """Workspace, corpus counts, served models and whether their collections exist."""
         return await settled(service.health(), limits.search_timeout_s)
 
-    async def searched(query: str, k: int, mode: str, filter: str | None, model: str | None) -> list[SearchHit]:
-        return await settled(service.search(query, k, mode, filter, model), limits.search_timeout_s)
+    async def searched(query: str, k: int, mode: str, filter: str | None, model: str | None,
+                       self_query: bool = False, expand: bool = False, rerank: str | None = None,
+                       rerank_top: int = DEFAULT_TOP_N) -> list[SearchHit]:
+        return await settled(service.search(query, k, mode, filter, model, self_query, expand, rerank, rerank_top),
+                             limits.search_timeout_s)
 
     def routed(request: Request, response: Response | None, model: str | None, session: str | None) -> Variant:
         """The variant for this request, recorded where /metrics and the client can see it."""
-        variant = service.route(model, session or request.headers.get(SESSION_HEADER))
+        variant = service.route(model, session or request.headers.get(session_header))
         request.scope[VARIANT_KEY] = variant.name
         if response is not None:
             response.headers["X-Variant"] = variant.name
@@ -149,7 +156,7 @@ def create_app(
         if top is not None:
             metrics.top_score.labels(variant.name).observe(top)
         serving_log.search({"request_id": request_id, "at": time.time(), "variant": variant.name,
-                            "session": session or request.headers.get(SESSION_HEADER), "version": variant.version,
+                            "session": session or request.headers.get(session_header), "version": variant.version,
                             "model": variant.model, "endpoint": endpoint, "mode": mode, "query": query,
                             "latency_ms": took_ms, "top_score": top, "hits": len(hits)})
         if monitor:
@@ -159,7 +166,10 @@ def create_app(
     async def run_search(req: SearchRequest, request: Request, response: Response) -> SearchResponse:
         start = time.perf_counter()
         variant = routed(request, response, req.model, req.session)
-        hits = await searched(req.query, req.k, req.mode, req.filter, variant.model)
+        hits = await searched(req.query, req.k, req.mode, req.filter, variant.model, req.self_query, req.expand,
+                              req.rerank, req.rerank_top)
+        if ranker is not None:  # popularity boost / rating filter from the online feature store
+            hits = await run_blocking(ranker, hits, timeout=limits.search_timeout_s)
         took = round((time.perf_counter() - start) * 1000, 2)
         request_id = record("/search", variant, req.query, req.mode, req.session, request, hits, took)
         return SearchResponse(query=req.query, mode=req.mode, model=variant.model, took_ms=took,
@@ -183,7 +193,7 @@ def create_app(
         variant = serving_log.variant_of(req.request_id)
         request.scope[VARIANT_KEY] = variant or "unknown"
         serving_log.feedback({**req.model_dump(), "at": time.time(), "variant": variant,
-                              "session": req.session or request.headers.get(SESSION_HEADER)})
+                              "session": req.session or request.headers.get(session_header)})
         metrics.feedback.labels(variant or "unknown", req.kind).inc()
         if req.rating is not None:
             metrics.rating.labels(variant or "unknown").observe(req.rating)
@@ -225,11 +235,13 @@ def create_app(
         """Answer a question from the top-k chunks, citing them as [1], [2], …; `stream` for SSE."""
         start = time.perf_counter()
         variant = routed(request, None, req.model, req.session)
-        sources = await searched(req.question, req.k, req.mode, req.filter, variant.model)
+        sources = await searched(req.question, req.k, req.mode, req.filter, variant.model, req.self_query, req.expand,
+                                 req.rerank, req.rerank_top)
         record("/rag", variant, req.question, req.mode, req.session, request, sources,
                round((time.perf_counter() - start) * 1000, 2))
         generate = service.generator
         assert generate is not None  # set in the lifespan, before any request
+        sources = assemble_context(sources, req.context_tokens, counter_for(generate)).sources
         if req.stream:
             return StreamingResponse(_sse(req.question, sources, generate), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -247,6 +259,15 @@ def _swap_metrics(metrics: ServeMetrics, table: RoutingTable, initial: bool) -> 
     for alias in ("champion", "challenger"):
         variant = getattr(table, alias)
         metrics.model_version.labels(alias).set(float(variant.version) if variant and variant.version else 0)
+
+
+def _feature_ranker(config: ExperimentConfig | None, service: Service) -> Any | None:
+    """The online-feature re-ranker when `features:` asks for a boost or a filter (needs the features extra)."""
+    if config is None or not config.features.reads_online:
+        return None
+    from adaptlab.features.ranking import PopularityRanker
+
+    return PopularityRanker.open(service.session.workspace, config.features)
 
 
 def _drift_monitor(options: Any | None, service: Service, metrics: ServeMetrics) -> Any | None:

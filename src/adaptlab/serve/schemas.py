@@ -6,11 +6,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from adaptlab.retrieval.rerank import DEFAULT_TOP_N
 from adaptlab.serve.limits import MAX_EMBED_CHARS, MAX_EMBED_TEXTS, MAX_FILTER_CHARS, MAX_K, MAX_QUERY_CHARS
 
 Mode = Literal["dense", "bm25", "hybrid"]
 SESSION_HELP = ("User or session key for the A/B split (or the X-Session-Id header): the same key always gets "
                 "the same variant; without one, the champion answers.")
+SELF_QUERY_HELP = ("Read filters from the question itself (law such as EnWG, MaStR technology, years, 'English "
+                   "sources'), only on fields the corpus carries and never one that would match nothing.")
+EXPAND_HELP = "Add German compound parts and ontology DE/EN synonyms to the BM25 query (bm25 and hybrid modes)."
+RERANK_HELP = ("Re-sort the top hits: auto (the newest trained cross-encoder, else bi-encoder rescoring), a "
+               "registered reranker name, bi (cosine with the search's model) or bi:MODEL (a served model).")
+RERANK_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+"""Names only: a request cannot make the server load a folder by path."""
 EmbedText = Annotated[str, Field(min_length=1, max_length=MAX_EMBED_CHARS)]
 
 
@@ -22,6 +30,10 @@ class SearchRequest(BaseModel):
                                description='Milvus filter expression, e.g. lang == "de" and law == "EnWG".')
     model: str | None = Field(None, max_length=200, description="A served model (default: the first).")
     session: str | None = Field(None, max_length=200, description=SESSION_HELP)
+    self_query: bool = Field(False, description=SELF_QUERY_HELP)
+    expand: bool = Field(False, description=EXPAND_HELP)
+    rerank: str | None = Field(None, max_length=200, pattern=RERANK_PATTERN, description=RERANK_HELP)
+    rerank_top: int = Field(DEFAULT_TOP_N, ge=1, le=MAX_K, description="Hits re-scored by the reranker.")
 
 
 class Hit(BaseModel):
@@ -68,6 +80,12 @@ class RagRequest(BaseModel):
     model: str | None = Field(None, max_length=200)
     stream: bool = Field(False, description="Server-Sent Events: `sources`, then `token`s, then `done`.")
     session: str | None = Field(None, max_length=200, description=SESSION_HELP)
+    self_query: bool = Field(False, description=SELF_QUERY_HELP)
+    expand: bool = Field(False, description=EXPAND_HELP)
+    rerank: str | None = Field(None, max_length=200, pattern=RERANK_PATTERN, description=RERANK_HELP)
+    rerank_top: int = Field(DEFAULT_TOP_N, ge=1, le=MAX_K, description="Hits re-scored by the reranker.")
+    context_tokens: int | None = Field(None, ge=64, le=32768, description=(
+        "Token budget of the sources given to the generator; near-duplicate sources are always dropped."))
 
 
 class Source(Hit):

@@ -18,6 +18,7 @@ from adaptlab.errors import AdaptlabError
 from adaptlab.pipeline import SEARCH_MODES, Session, embed, ingest, search
 from adaptlab.rag.generators import Generator, load_generator
 from adaptlab.retrieval.dense import SearchHit
+from adaptlab.retrieval.rerank import DEFAULT_TOP_N
 from adaptlab.serve.routing import AliasWatcher, RegistryServing, RoutingTable, Variant
 from adaptlab.serve.worker import Key, StoreWorker
 from adaptlab.vectors.embed_stage import EmbedReport
@@ -92,6 +93,18 @@ class Service:
             raise NotFoundError(f"model '{model}' is not served here; served: {', '.join(served)}")
         return model
 
+    def check_reranker(self, spec: str) -> None:
+        """A request may name auto, bi, bi:<served model> or a registered cross-encoder, never a folder path."""
+        if spec.startswith("bi:"):
+            self.check_model(spec.removeprefix("bi:"))
+        elif spec not in ("auto", "bi", "bi-encoder"):
+            from adaptlab.train.model_store import registered_models
+
+            known = [n for n, e in registered_models(self.session.workspace).items() if e.get("kind") == "cross-encoder"]
+            if spec not in known:
+                raise NotFoundError(f"reranker '{spec}' is not registered here; use auto, bi, bi:MODEL"
+                                    + (f" or one of {', '.join(known)}" if known else ""))
+
     def route(self, model: str | None, session_key: str | None) -> Variant:
         """Who answers: the model the request names, else the A/B arm of its session key, else the default."""
         if model:
@@ -112,9 +125,20 @@ class Service:
     def health(self) -> Future[dict[str, Any]]:
         return self.worker.run(self._health)
 
-    def search(self, query: str, k: int, mode: str, filter: str | None, model: str | None) -> Future[list[SearchHit]]:
-        """The hits, once the worker has run this query with the others queued alongside it."""
-        return self.worker.search((self.check_model(model), mode, k, filter), query)
+    def search(self, query: str, k: int, mode: str, filter: str | None, model: str | None,
+               self_query: bool = False, expand: bool = False, rerank: str | None = None,
+               rerank_top: int = DEFAULT_TOP_N) -> Future[list[SearchHit]]:
+        """The hits, once the worker has run this query with the others queued alongside it.
+
+        With `self_query` or `expand` each question gets its own filter and queries, so it runs alone; so
+        does a reranked search (`rerank`: auto, bi, bi:MODEL of a served model, or a registered reranker)."""
+        key = (self.check_model(model), mode, k, filter)
+        if rerank:
+            self.check_reranker(rerank)
+        if self_query or expand or rerank:
+            return self.worker.run(
+                lambda: self._search_many(key, [query], self_query, expand, rerank, rerank_top)[0])
+        return self.worker.search(key, query)
 
     def embed_texts(self, texts: Sequence[str], model: str | None) -> tuple[str, np.ndarray]:
         embedder = self.session.embedder(self.check_model(model))
@@ -133,6 +157,7 @@ class Service:
     def _warm_up(self) -> None:
         for model in self.models:
             self.session.embedder(model)
+            self.session.query_embedder(model)
         _ = self.session.vectors
         if self.session.store.stats()["chunks"]:
             self.session.bm25.index()
@@ -163,11 +188,14 @@ class Service:
                 "variants": [{"variant": v.name, "version": v.version, "model": v.model} for v in table.variants],
                 "swaps": stats.swaps, "swap_failures": stats.failures, "last_error": stats.last_error}
 
-    def _search_many(self, key: Key, queries: list[str]) -> list[list[SearchHit]]:
+    def _search_many(self, key: Key, queries: list[str], self_query: bool = False,
+                     expand: bool = False, rerank: str | None = None,
+                     rerank_top: int = DEFAULT_TOP_N) -> list[list[SearchHit]]:
         model, mode, k, filter = key
         if mode != "bm25":
             self._require_collection(model)
-        return search(self.session, model, queries, k, filter, mode)
+        llm = self.generator if getattr(self.generator, "plans_queries", False) else None
+        return search(self.session, model, queries, k, filter, mode, self_query, expand, llm, rerank, rerank_top)
 
     def _ingest(self, paths: Sequence[Path]) -> tuple[IngestReport, list[EmbedReport]]:
         report = ingest(self.session, list(paths))

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from adaptlab.train.reranker_config import RerankerConfig
+
 Method = Literal["full", "adapter"]
 Objective = Literal["mnrl", "cached-mnrl", "matryoshka", "distill-parallel"]
 METHODS: tuple[str, ...] = ("full", "adapter")
@@ -72,6 +74,9 @@ class FinetuneConfig(BaseModel):
     temperature: float = Field(0.05, gt=0, description="adapter: InfoNCE temperature.")
     output: str | None = Field(None, description="Name of the result; registered so `--model NAME` finds it.")
     seed: int = Field(42, description="Random seed for sampling, splits and initialisation.")
+    reranker: RerankerConfig | None = Field(
+        None, description="Settings for `adaptlab finetune-reranker` (cross-encoder reranker), same fields as its flags."
+    )
 
     def resolved_learning_rate(self) -> float:
         return self.learning_rate or (2e-5 if self.method == "full" else 1e-3)

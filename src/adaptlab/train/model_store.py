@@ -15,6 +15,7 @@ from adaptlab.errors import AdaptlabError
 from adaptlab.models.base import Embedder
 from adaptlab.models.loading import load_embedder
 from adaptlab.models.registry import ZOO, get_spec
+from adaptlab.retrieval.rerank import is_cross_encoder_dir
 from adaptlab.train.adapter import AdapterEmbedder, EmbeddingAdapter, is_adapter_dir
 from adaptlab.workspace import Workspace
 
@@ -43,7 +44,9 @@ def register_model(workspace: Workspace, name: str, folder: Path) -> dict[str, s
         raise AdaptlabError(f"'{name}' is a zoo model name; choose another --output name")
     folder = Path(folder).resolve()
     stamp = "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.rglob("*")) if p.is_file())
-    entry = {"path": str(folder), "kind": "adapter" if is_adapter_dir(folder) else "sentence-transformers",
+    kind = "adapter" if is_adapter_dir(folder) else "cross-encoder" if is_cross_encoder_dir(folder) else (
+        "sentence-transformers")
+    entry = {"path": str(folder), "kind": kind,
              "key": f"{name}-{content_hash(stamp)[:8]}"}
     models = registered_models(workspace)
     models[name] = entry
@@ -75,6 +78,8 @@ def load_model(workspace: Workspace, name: str) -> Embedder:
     """An Embedder for a registered name, a zoo name, a sentence-transformers folder or an adapter folder."""
     target = resolve_model(workspace, name)
     path = Path(target).expanduser()
+    if is_cross_encoder_dir(path):
+        raise AdaptlabError(f"'{name}' is a cross-encoder reranker, not an embedding model; use it with --rerank {name}")
     if not is_adapter_dir(path):
         return load_embedder(target, workspace.model_cache)
     adapter = EmbeddingAdapter.load(path)

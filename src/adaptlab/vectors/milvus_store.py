@@ -160,6 +160,21 @@ class MilvusVectorStore:
                 return ids
             ids.update(r["id"] for r in page)
 
+    def all_vectors(self, name: str, page: int = 4096) -> tuple[list[str], np.ndarray]:
+        """Every (id, vector) pair of the collection, in pages (an in-process copy for serving)."""
+        self._load(name)
+        ids: list[str] = []
+        rows: list[list[float]] = []
+        iterator = self.client.query_iterator(name, batch_size=page, filter="", output_fields=["id", "vector"])
+        while True:
+            batch = iterator.next()
+            if not batch:
+                iterator.close()
+                break
+            ids.extend(str(r["id"]) for r in batch)
+            rows.extend(r["vector"] for r in batch)
+        return ids, np.asarray(rows, dtype=np.float32).reshape(len(ids), -1)
+
     def search(
         self,
         name: str,
