@@ -97,8 +97,9 @@ class SearchSection(Section):
     )
     query_encoders: dict[str, str] = Field(
         default_factory=dict,
-        description="Per model, a faster encoder for queries in the same vector space (e.g. minilm: "
-        "minilm-onnx-int8); the collection keeps the model's own document vectors.",
+        description="Per model, a faster encoder for queries in the same vector space: 'onnx-int8' (the "
+        "model's own fused int8 ONNX export, made once into the model cache), an exported folder or a zoo "
+        "name (e.g. minilm-onnx-int8); the collection keeps the model's own document vectors.",
     )
 
 

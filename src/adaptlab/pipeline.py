@@ -109,6 +109,10 @@ class Session:
         encoder = self.config.search.query_encoders.get(model)
         if not encoder or encoder == model:
             return self.embedder(model)
+        if encoder in ("onnx-int8", "onnx-fp32"):  # the model's own export, made once into the model cache
+            from adaptlab.compress.onnx_export import cached_export
+
+            encoder = str(cached_export(model, encoder, self.workspace.model_cache))
         queries, documents = self.embedder(encoder), self.embedder(model)
         if queries.dim != documents.dim:
             raise AdaptlabError(

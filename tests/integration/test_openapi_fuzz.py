@@ -47,5 +47,6 @@ def test_generated_requests_never_get_a_server_error(tmp_path: Path) -> None:
     cases = [c for report in (tmp_path / "report").glob("junit-*.xml") for c in ET.parse(report).iter("testcase")]
     operations = {c.get("name") for c in cases}
     # every endpoint in the spec was exercised, none with a failure recorded
-    assert {"GET /health", "POST /search", "POST /embed", "POST /rag", "POST /documents"} <= operations, operations
+    assert {"GET /health", "GET /search", "POST /search", "POST /embed", "POST /rag", "POST /documents",
+            "POST /feedback"} <= operations, operations
     assert not [c for c in cases if c.find("failure") is not None or c.find("error") is not None]

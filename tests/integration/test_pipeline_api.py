@@ -107,3 +107,16 @@ def test_in_memory_copy_answers_like_milvus_and_follows_a_re_embed(lab) -> None:
         assert hits[0].source.endswith("replica.txt")  # the copy was reloaded after the embed
     finally:
         session.config.search.in_memory = False
+
+
+def test_onnx_int8_query_encoder_is_exported_once_into_the_model_cache(lab) -> None:
+    session, _ = lab
+    questions = ["Solarpark Nettonennleistung", "Windenergie an Land"]
+    plain = [session.search(q, k=1)[0].chunk_id for q in questions]
+    session.config.search.query_encoders = {"minilm": "onnx-int8"}
+    try:
+        assert [session.search(q, k=1)[0].chunk_id for q in questions] == plain
+        folder = session.workspace.model_cache / "onnx" / "minilm-onnx-int8"
+        assert (folder / "model.onnx").is_file() and session.query_embedder("minilm").name == str(folder)
+    finally:
+        session.config.search.query_encoders = {}

@@ -306,3 +306,24 @@ def _check(model_dir: Path, folder: Path) -> float:
 
 
 __all__ = ["MANIFEST", "TARGETS", "OnnxManifest", "export_onnx", "is_onnx_folder", "read_manifest"]
+
+
+def cached_export(model: str, target: str, cache_dir: Path) -> Path:
+    """The ONNX export of a sentence-transformers zoo model or folder, made once into `cache_dir/onnx/`.
+
+    What `search.query_encoders: {minilm: onnx-int8}` uses: the first search pays the export (15-50 s on
+    two cores), later ones and later processes load the folder."""
+    from adaptlab.models.registry import get_spec
+    from adaptlab.models.resolve import sentence_transformers_dir
+
+    if target not in TARGETS:
+        raise AdaptlabError(f"unknown export target '{target}'; choose from {', '.join(TARGETS)}")
+    spec = get_spec(model)
+    if spec.backend != "sentence-transformers":
+        raise AdaptlabError(
+            f"model '{model}' runs on {spec.backend}; only sentence-transformers models export to ONNX"
+        )
+    out_dir = Path(cache_dir) / "onnx" / f"{spec.name.replace('/', '_')}-{target}"
+    if not is_onnx_folder(out_dir):
+        export_onnx(sentence_transformers_dir(spec, Path(cache_dir)), out_dir, target, source_name=spec.name)
+    return out_dir
