@@ -35,24 +35,30 @@ def build_workspace(root: Path) -> Path:
 
 
 @contextmanager
-def running_server(workspace: Path, token: str | None = TOKEN, **options: Any) -> Iterator[str]:
-    """`create_app` under uvicorn until the block ends; yields the base URL. `options` go to `create_app`."""
+def serving(app: Any, start_timeout: float = 120) -> Iterator[str]:
+    """Any ASGI `app` under uvicorn on a free loopback port until the block ends; yields the base URL."""
     import uvicorn
 
-    from adaptlab.serve.app import create_app
-
-    app = create_app(workspace, "minilm", token=token, generator="extractive", **options)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + start_timeout
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the server did not start")
-        time.sleep(0.1)
+        time.sleep(0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+@contextmanager
+def running_server(workspace: Path, token: str | None = TOKEN, **options: Any) -> Iterator[str]:
+    """`create_app` under uvicorn until the block ends; yields the base URL. `options` go to `create_app`."""
+    from adaptlab.serve.app import create_app
+
+    with serving(create_app(workspace, "minilm", token=token, generator="extractive", **options)) as url:
+        yield url

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -73,21 +71,11 @@ def chat_server() -> tuple[Any, list[dict[str, Any]]]:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    import uvicorn
-    from integration.serve_server import free_port
+    from integration.serve_server import serving
 
     app, seen = chat_server()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the chat server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/v1", seen
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, start_timeout=30) as url:
+        yield f"{url}/v1", seen
 
 
 def _laws(tmp_path: Path) -> Path:
