@@ -46,7 +46,7 @@ def test_redis_apply_materialize_read_then_incremental_feedback(tmp_path: Path, 
     repo = FeatureRepo(Workspace.resolve(root), redis_url)
     repo.apply()
     first = repo.materialize()
-    assert first.views == {"chunk_metadata": "full", "document_popularity": "full"}
+    assert first.views == {"chunk_metadata": "full", "document_popularity": "full", "chunk_embedding": "full"}
     repo.sqlite_path.unlink()  # whatever is read now comes from Redis
     reader = repo.reader()
     rows = reader.get(list(corpus["chunks"]))
@@ -185,3 +185,59 @@ def test_search_is_served_unboosted_when_redis_goes_away(tmp_path: Path) -> None
     served = ranker(hits)  # the server is gone: the page goes out as the search ranked it
     assert served == hits and ranker.failures == 1 and "Connection" in (ranker.last_error or "")
     assert time.monotonic() - start < 3  # no retries with backoff: a dead Redis costs one refused connect
+
+
+@pytest.mark.slow
+def test_chunk_embeddings_are_milvus_vectors_offline_and_online(tmp_path: Path) -> None:
+    """The chunk_embedding feature is the model's Milvus collection, unchanged, in Parquet, SQLite and Redis."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from adaptlab.pipeline import Session
+
+    root = tmp_path / "ws"
+    corpus = make_corpus(root)
+    repo = FeatureRepo(Workspace.resolve(root))
+    skipped = repo.apply()  # nothing embedded yet: an empty table and a note, not an error
+    assert skipped.embeddings == 0 and "nothing embedded yet" in skipped.notes[0]
+    with Session.open(root) as session:
+        session.embed("minilm")
+        ids, matrix = session.vectors.all_vectors(session.collection("minilm"))
+    milvus = dict(zip(ids, matrix))
+    assert set(milvus) == set(corpus["chunks"])
+
+    report = repo.materialize()
+    assert report.export.embeddings == 6 and report.export.embedding_model == "minilm"
+    assert report.views["chunk_embedding"] == "full"
+    table = pq.read_table(report.export.embedding_file).to_pylist()
+    for row in table:
+        exported, held = np.asarray(row["embedding"], dtype=np.float32), milvus[row["chunk_id"]]
+        cosine = float(exported @ held / np.linalg.norm(exported) / np.linalg.norm(held))
+        assert row["model"] == "minilm" and cosine == pytest.approx(1.0, abs=1e-6)
+        assert np.array_equal(exported, held)  # float32 in, float32 out: bit for bit
+
+    chunk = chunk_of(corpus, "eeg.md")
+    online = repo.reader().get([chunk, "no-such-chunk"], embedding=True)
+    assert online[chunk]["model"] == "minilm" and np.array_equal(
+        np.asarray(online[chunk]["embedding"], dtype=np.float32), milvus[chunk]
+    )
+    assert online["no-such-chunk"]["embedding"] is None
+    from typer.testing import CliRunner
+
+    from adaptlab.cli.main import _register, app
+
+    _register()
+    cli = CliRunner().invoke(
+        app, ["features", "get", chunk, "--embedding", "--json", "--workspace", str(root)]
+    )
+    assert cli.exit_code == 0, cli.output
+    assert json.loads(cli.stdout)[chunk]["embedding"] == pytest.approx(milvus[chunk].tolist())
+    assert repo.materialize().views["chunk_embedding"] == "incremental"  # same vectors: nothing to copy again
+
+    if redis_server_binary() is not None:
+        with local_redis() as url:
+            redis_repo = FeatureRepo(Workspace.resolve(root), url)
+            redis_repo.apply()
+            redis_repo.materialize()
+            got = redis_repo.reader().get([chunk], embedding=True)[chunk]
+            assert np.array_equal(np.asarray(got["embedding"], dtype=np.float32), milvus[chunk])

@@ -13,7 +13,8 @@ from adaptlab.cli.main import app
 from adaptlab.errors import AdaptlabError
 
 features_app = typer.Typer(
-    help="Feature store (Feast): chunk metadata and document popularity, Parquet offline, SQLite or Redis online.",
+    help="Feature store (Feast): chunk metadata, chunk embeddings and document popularity, Parquet offline, "
+    "SQLite or Redis online.",
     no_args_is_help=True,
 )
 app.add_typer(features_app, name="features")
@@ -28,34 +29,53 @@ OnlineOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="Whose collection becomes the chunk_embedding feature (default: the config's first model, minilm).",
+        show_default=False,
+    ),
+]
+DIMS_SHOWN = 4
 
 
-def _repo(workspace, online, config):
+def _repo(workspace, online, config, model=None):
     from adaptlab.features.repo import FeatureRepo
     from adaptlab.workspace import Workspace
 
     cfg = session_config(config)
-    return FeatureRepo(Workspace.resolve(workspace or cfg.workspace), online or cfg.features.online)
+    return FeatureRepo(
+        Workspace.resolve(workspace or cfg.workspace), online or cfg.features.online, config=cfg, model=model
+    )
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        err_console.print(f"note: {note}")
 
 
 @features_app.command("apply")
 def apply_command(
     online: OnlineOpt = None,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Export the workspace's features to Parquet and register the entities and feature views (`feast apply`)."""
-    repo = _repo(workspace, online, config)
+    repo = _repo(workspace, online, config, model)
     with console.status("exporting features and applying the Feast repo"):
         report = repo.apply()
+    _notes(report.notes)
     if as_json:
         print(json.dumps({"repo": str(repo.root), "online": repo.online.display(), **report.as_dict()}))
         return
     console.print(f"feature repo [bold]{repo.root}[/bold] applied (online store: {repo.online.display()})")
     console.print(
         f"{report.chunks} chunks, {report.documents_with_feedback} documents with feedback "
-        f"({report.clicks} clicks, {report.ratings} ratings)"
+        f"({report.clicks} clicks, {report.ratings} ratings), {report.embeddings} {repo.model} embeddings"
     )
     console.print("next: `adaptlab features materialize` copies them into the online store")
 
@@ -63,6 +83,7 @@ def apply_command(
 @features_app.command("materialize")
 def materialize_command(
     online: OnlineOpt = None,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -71,10 +92,13 @@ def materialize_command(
     """Re-export the features and copy what changed since the last run into the online store."""
     from adaptlab.tracking.mlflow_runs import tracked_run
 
-    repo = _repo(workspace, online, config)
+    repo = _repo(workspace, online, config, model)
     repo.require_applied()
     with tracked_run(
-        repo.workspace, "features-materialize", {"online": repo.online.display()}, tracking_uri
+        repo.workspace,
+        "features-materialize",
+        {"online": repo.online.display(), "embedding_model": repo.model},
+        tracking_uri,
     ) as run:
         report = repo.materialize()
         e = report.export
@@ -85,15 +109,24 @@ def materialize_command(
                 "clicks": e.clicks,
                 "ratings": e.ratings,
                 "skipped_feedback": e.skipped_feedback,
+                "embeddings": e.embeddings,
             }
         )
+    _notes(e.notes)
     if as_json:
         print(json.dumps(report.as_dict()))
         return
     console.print(f"materialized into {report.online} up to {report.end}:")
     for view, kind in report.views.items():
         console.print(
-            f"  {view}: {kind}" + (f" from {report.start[view]}" if report.start[view] else " (no rows)")
+            f"  {view}: {kind}"
+            + (
+                f" from {report.start[view]}"
+                if report.start[view]
+                else ""
+                if kind == "skipped"
+                else " (no rows)"
+            )
         )
     if e.skipped_feedback:
         err_console.print(
@@ -106,13 +139,20 @@ def materialize_command(
 def get_command(
     chunk_ids: Annotated[list[str], typer.Argument(help="Chunk ids (the `chunk_id` of search hits).")],
     online: OnlineOpt = None,
+    embedding: Annotated[
+        bool,
+        typer.Option(
+            "--embedding", help="Add the chunk's vector (in full with --json, else its first dims)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Online features of chunks: metadata plus their document's clicks, ratings and popularity."""
+    """Online features of chunks: metadata, their document's clicks, ratings and popularity, and (--embedding)
+    the chunk's vector."""
     repo = _repo(workspace, online, config)
-    rows = repo.reader().get(chunk_ids)
+    rows = repo.reader().get(chunk_ids, embedding=embedding)
     unknown = [c for c, row in rows.items() if row.get("lang") is None]
     if unknown and len(unknown) == len(rows):
         raise AdaptlabError(
@@ -133,6 +173,7 @@ def get_command(
             "ratings",
             "mean rating",
             "popularity",
+            *(("embedding",) if embedding else ()),
         ):
             table.add_column(col)
         for chunk_id, row in rows.items():
@@ -148,6 +189,7 @@ def get_command(
                 str(row["ratings"] or 0),
                 f"{row['mean_rating']:.2f}" if row["ratings"] else "–",
                 f"{row['popularity'] or 0.0:.3f}",
+                *((_vector_cell(row),) if embedding else ()),
             )
         console.print(table)
     if unknown:
@@ -155,3 +197,11 @@ def get_command(
             f"{len(unknown)} of {len(rows)} chunk ids have no online features (not in the corpus, "
             f"or not materialized yet): {', '.join(unknown[:5])}"
         )
+
+
+def _vector_cell(row: dict) -> str:
+    vector = row.get("embedding")
+    if not vector:
+        return "–"
+    head = ", ".join(f"{v:.3f}" for v in vector[:DIMS_SHOWN])
+    return f"{row['model']} [{head}, …] ({len(vector)}-d)"

@@ -10,20 +10,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from adaptlab.features.export import CHUNKS_FILE, POPULARITY_FILE
+from adaptlab.features.export import CHUNKS_FILE, EMBEDDINGS_FILE, POPULARITY_FILE
 
-CHUNK_VIEW, POPULARITY_VIEW = "chunk_metadata", "document_popularity"
+CHUNK_VIEW, POPULARITY_VIEW, EMBEDDING_VIEW = "chunk_metadata", "document_popularity", "chunk_embedding"
+VIEW_FILES = {CHUNK_VIEW: CHUNKS_FILE, POPULARITY_VIEW: POPULARITY_FILE, EMBEDDING_VIEW: EMBEDDINGS_FILE}
 CHUNK_FEATURES = ("doc_id", "lang", "source", "title", "heading", "n_words", "law")
 POPULARITY_FEATURES = ("clicks", "ratings", "mean_rating", "popularity")
 POPULARITY_REFS = [f"{POPULARITY_VIEW}:{f}" for f in POPULARITY_FEATURES]
 FEATURE_REFS = [f"{CHUNK_VIEW}:{f}" for f in CHUNK_FEATURES] + POPULARITY_REFS
+EMBEDDING_FEATURES = ("model", "embedding")
+EMBEDDING_REFS = [f"{EMBEDDING_VIEW}:{f}" for f in EMBEDDING_FEATURES]
 
 
 def definitions(data_dir: Path) -> list[Any]:
     """Entities and feature views for `feast apply`; ttl 0: a feature never expires (the corpus is versioned
     by content hash, popularity is a running total)."""
     from feast import Entity, FeatureView, Field, FileSource, ValueType
-    from feast.types import Float64, Int64, String
+    from feast.types import Array, Float32, Float64, Int64, String
 
     document = Entity(
         name="document",
@@ -76,4 +79,18 @@ def definitions(data_dir: Path) -> list[Any]:
         online=True,
         description="Clicks and ratings from /feedback; popularity = ln(1 + clicks).",
     )
-    return [document, chunk, chunk_view, popularity_view]
+    embedding_source = FileSource(
+        name="chunk_embedding_parquet",
+        path=str(data_dir / EMBEDDINGS_FILE),
+        timestamp_field="event_timestamp",
+    )
+    embedding_view = FeatureView(
+        name=EMBEDDING_VIEW,
+        entities=[chunk],
+        ttl=timedelta(0),
+        schema=[Field(name="model", dtype=String), Field(name="embedding", dtype=Array(Float32))],
+        source=embedding_source,
+        online=True,
+        description="The chunk's vector in one model's Milvus collection (the config's first model by default).",
+    )
+    return [document, chunk, chunk_view, popularity_view, embedding_view]

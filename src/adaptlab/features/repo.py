@@ -3,6 +3,7 @@ the SQLite online store (when that is the online store) and a `feature_store.yam
 
 apply → export the features and register entities and views; materialize → export again and copy what
 changed since the last run into the online store; read → online features for a page of chunk ids.
+The chunk embeddings come from one model's Milvus collection (`config.models[0]` unless `model` is given).
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ from typing import Any
 
 import yaml
 
+from adaptlab.config import ExperimentConfig
 from adaptlab.errors import AdaptlabError
 from adaptlab.features.definitions import (
     CHUNK_FEATURES,
     CHUNK_VIEW,
+    EMBEDDING_FEATURES,
+    EMBEDDING_REFS,
+    EMBEDDING_VIEW,
     FEATURE_REFS,
     POPULARITY_FEATURES,
     POPULARITY_REFS,
     POPULARITY_VIEW,
+    VIEW_FILES,
     definitions,
 )
+from adaptlab.features.embeddings import collection_vectors
 from adaptlab.features.export import ExportReport, export_features
 from adaptlab.features.online import OnlineStore, check_reachable, fail_fast, parse_online
 from adaptlab.workspace import Workspace
@@ -38,6 +45,7 @@ from adaptlab.workspace import Workspace
 # Feast's optional Milvus online store warns about its own pydantic field when loaded; it is not ours to fix
 warnings.filterwarnings("ignore", message='Field name "vector_enabled"', category=UserWarning)
 PROJECT = "adaptlab"
+DIGEST_KEY = f"{EMBEDDING_VIEW}@digest"  # in materialized.json: which vectors the online store holds
 REPO_DIR = "features"
 
 
@@ -75,8 +83,12 @@ class FeatureRepo:
         online: str | OnlineStore | None = None,
         root: Path | None = None,
         registry_ttl_s: int = 60,
+        config: ExperimentConfig | None = None,
+        model: str | None = None,
     ) -> None:
         self.workspace = workspace
+        self.config = config or ExperimentConfig()
+        self.model = model or self.config.models[0]  # whose collection becomes `chunk_embedding`
         self.online = online if isinstance(online, OnlineStore) else parse_online(online)
         self.root = (root or workspace.root / REPO_DIR).resolve()
         self.registry_ttl_s = registry_ttl_s
@@ -133,7 +145,7 @@ class FeatureRepo:
     def apply(self) -> ExportReport:
         """Export the features and register entities and views (idempotent; Feast diffs the registry)."""
         check_reachable(self.online)  # apply sets up the online store too: fail before writing anything
-        report = export_features(self.workspace, self.data_dir)
+        report = self._export()
         (self.root / "feature_store.yaml").write_text(yaml.safe_dump(self.settings(), sort_keys=False))
         with _quiet_stdout():
             self.store().apply(definitions(self.data_dir))
@@ -147,7 +159,7 @@ class FeatureRepo:
         self.require_applied()
         check_reachable(self.online)
         end = end or datetime.now(timezone.utc)  # before the export: a row it misses is newer than `end`
-        report = export_features(self.workspace, self.data_dir)
+        report = self._export()
         store = self.store()
         store.refresh_registry()
         state = self._state()
@@ -155,8 +167,16 @@ class FeatureRepo:
         kinds: dict[str, str] = {}
         starts: dict[str, str | None] = {}
         with _quiet_stdout():
-            for view in (CHUNK_VIEW, POPULARITY_VIEW):
+            for view in (CHUNK_VIEW, POPULARITY_VIEW, EMBEDDING_VIEW):
+                if view == EMBEDDING_VIEW and report.embeddings_kept:
+                    kinds[view], starts[view] = (
+                        "skipped",
+                        None,
+                    )  # Milvus unreadable: the online store keeps its vectors
+                    continue
                 last = done.get(view)
+                if view == EMBEDDING_VIEW and done.get(DIGEST_KEY) != report.embedding_digest:
+                    last = None  # re-embedded (or another model): vectors changed but not their event times
                 start = datetime.fromisoformat(last) if last else self._earliest(view)
                 kinds[view], starts[view] = (
                     ("incremental" if last else "full"),
@@ -165,8 +185,15 @@ class FeatureRepo:
                 if start is not None and start < end:
                     store.materialize(start_date=start, end_date=end, feature_views=[view])
                     done[view] = end.isoformat()
+                if view == EMBEDDING_VIEW:
+                    done[DIGEST_KEY] = report.embedding_digest
         self._state_path.write_text(json.dumps(state, indent=1), encoding="utf-8")
         return MaterializeReport(self.online.display(), report, kinds, starts, end.isoformat())
+
+    def _export(self) -> ExportReport:
+        return export_features(
+            self.workspace, self.data_dir, collection_vectors(self.workspace, self.config, self.model)
+        )
 
     @property
     def _state_path(self) -> Path:
@@ -182,9 +209,7 @@ class FeatureRepo:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        from adaptlab.features.export import CHUNKS_FILE, POPULARITY_FILE
-
-        path = self.data_dir / (CHUNKS_FILE if view == CHUNK_VIEW else POPULARITY_FILE)
+        path = self.data_dir / VIEW_FILES[view]
         column = pq.read_table(path, columns=["event_timestamp"])["event_timestamp"]
         if len(column) == 0:
             return None
@@ -248,15 +273,17 @@ class OnlineFeatures:
         return {c: by_doc.get(docs.get(c, ""), {}) for c in ids}
 
     def get(
-        self, chunk_ids: Sequence[str], doc_ids: dict[str, str] | None = None
+        self, chunk_ids: Sequence[str], doc_ids: dict[str, str] | None = None, embedding: bool = False
     ) -> dict[str, dict[str, Any]]:
-        """chunk id → {feature: value}; a feature never materialized (or an unknown chunk) is None."""
+        """chunk id → {feature: value}; a feature never materialized (or an unknown chunk) is None.
+        `embedding` adds the chunk's `model` and `embedding` (a list of floats), in the same round trip."""
         ids = list(dict.fromkeys(chunk_ids))
         if not ids:
             return {}
         docs = doc_ids if doc_ids is not None else self.doc_ids(ids)
-        result = self._read(FEATURE_REFS, [{"chunk_id": c, "doc_id": docs.get(c, "")} for c in ids])
-        names = (*CHUNK_FEATURES, *POPULARITY_FEATURES)
+        refs = FEATURE_REFS + (EMBEDDING_REFS if embedding else [])
+        result = self._read(refs, [{"chunk_id": c, "doc_id": docs.get(c, "")} for c in ids])
+        names = (*CHUNK_FEATURES, *POPULARITY_FEATURES, *(EMBEDDING_FEATURES if embedding else ()))
         out: dict[str, dict[str, Any]] = {}
         for i, chunk_id in enumerate(result["chunk_id"]):
             out[chunk_id] = {name: result[name][i] for name in names}

@@ -69,3 +69,32 @@ def test_law_and_popularity_helpers() -> None:
     assert law_of({"law": 3}) == ""
     assert popularity_score(0) == 0.0 and popularity_score(-2) == 0.0
     assert popularity_score(9) > popularity_score(3) > popularity_score(1)
+
+
+def test_embedding_table_keeps_corpus_chunks_and_its_digest_follows_the_vectors(tmp_path: Path) -> None:
+    import numpy as np
+
+    from adaptlab.features.export import ChunkVectors
+
+    corpus = make_corpus(tmp_path / "ws")
+    ws = Workspace.resolve(tmp_path / "ws")
+    ids = sorted(corpus["chunks"], reverse=True) + ["pruned-from-the-corpus"]
+    matrix = np.random.default_rng(0).standard_normal((len(ids), 8)).astype(np.float32)
+    report = export_features(ws, tmp_path / "d", ChunkVectors("minilm", ids, matrix))
+    rows = pq.read_table(report.embedding_file).to_pylist()
+    assert report.embeddings == len(rows) == 6 and [r["chunk_id"] for r in rows] == sorted(corpus["chunks"])
+    for row in rows:
+        assert row["model"] == "minilm" and np.array_equal(
+            np.float32(row["embedding"]), matrix[ids.index(row["chunk_id"])]
+        )
+    meta = {r["chunk_id"]: r["event_timestamp"] for r in pq.read_table(report.chunk_file).to_pylist()}
+    assert all(r["event_timestamp"] == meta[r["chunk_id"]] for r in rows)  # the document's ingest time
+    same = export_features(ws, tmp_path / "d", ChunkVectors("minilm", ids, matrix.copy()))
+    matrix[0, 0] += 1e-3  # one re-embedded chunk changes the digest, which makes materialize copy all again
+    changed = export_features(ws, tmp_path / "d", ChunkVectors("minilm", ids, matrix))
+    assert report.embedding_digest == same.embedding_digest != changed.embedding_digest
+    empty = export_features(
+        ws, tmp_path / "d", ChunkVectors("minilm", [], np.zeros((0, 0), np.float32), "none yet")
+    )
+    assert (empty.embeddings, empty.embedding_digest, empty.notes) == (0, "", ["none yet"])
+    assert str(pq.read_table(empty.embedding_file).schema.field("embedding").type.value_type) == "float"
