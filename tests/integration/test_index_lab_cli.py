@@ -42,7 +42,7 @@ def test_index_lab_recommends_and_writes_config(workspace: Path, tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert "recommended: HNSW" in done.stdout and "query cache: hit rate" in done.stdout
-    assert "side by side with AUTOINDEX" in done.stdout
+    assert "side by side with AUTOINDEX" in done.stdout and "search.in_memory (FAISS copy" in done.stdout
     report = json.loads((out / "index_lab.json").read_text(encoding="utf-8"))
     assert report["data"]["vectors"] == 1460 and report["data"]["queries"] == 40
     assert {r["index_type"] for r in report["results"]} == {"AUTOINDEX", "HNSW", "BINARY"}
@@ -52,8 +52,11 @@ def test_index_lab_recommends_and_writes_config(workspace: Path, tmp_path: Path)
         report["cache"]["hit_rate"] > 0.5
         and report["cache"]["qps_with_cache"] > report["cache"]["qps_without_cache"]
     )
+    memory = report["paired_vs_autoindex"]["in_memory"]
+    assert memory["recall_at_10"] == 1.0 and memory["pairs"] > 0  # an exact copy: nothing lost
     written = load_config(config)
     assert written.name == "mine" and written.vectors.index_type == "HNSW"
+    assert written.search.in_memory is (memory["speedup_qps_1"] > 1)
     assert written.vectors.search_params == best["search_params"]
     png = (out / "index_lab.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000

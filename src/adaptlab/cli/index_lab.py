@@ -150,6 +150,12 @@ def index_lab_command(
                 f"{c['baseline_p50_ms']} ms ({c['speedup_qps_1']}× at batch 1), batched {c['qps_batch']} vs "
                 f"{c['baseline_qps_batch']} q/s ({c['speedup_qps_batch']}×)"
             )
+            if m := c.get("in_memory"):
+                console.print(
+                    f"search.in_memory (FAISS copy in the server, recall@10 {m['recall_at_10']:.3f}): p50 "
+                    f"{m['p50_ms']} vs {m['baseline_p50_ms']} ms ({m['speedup_qps_1']}× at batch 1), batched "
+                    f"{m['qps_batch']} vs {m['baseline_qps_batch']} q/s ({m['speedup_qps_batch']}×)"
+                )
     if report.cache:
         c = report.cache
         console.print(

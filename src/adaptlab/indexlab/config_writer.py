@@ -21,8 +21,11 @@ def vectors_section(result: LabResult) -> dict[str, Any]:
     }
 
 
-def write_index_config(path: Path, result: LabResult) -> Path:
-    """Update (or create) `path`; the result is validated as a whole config before it is written."""
+def write_index_config(path: Path, result: LabResult, in_memory: bool = False) -> Path:
+    """Update (or create) `path`; the result is validated as a whole config before it is written.
+
+    `in_memory`: also set `search.in_memory` (unfiltered searches from the serving process's FAISS copy),
+    when the lab measured it faster than AUTOINDEX at the recall target."""
     if result.engine != "milvus":
         raise ConfigError(
             f"{result.setting} is a FAISS index; the config's vectors section takes Milvus indexes"
@@ -38,6 +41,8 @@ def write_index_config(path: Path, result: LabResult) -> Path:
     vectors = dict(data.get("vectors") or {})
     vectors.update(vectors_section(result))
     data["vectors"] = vectors
+    if in_memory:
+        data["search"] = {**dict(data.get("search") or {}), "in_memory": True}
     parse_config(data, origin=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

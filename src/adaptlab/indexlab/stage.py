@@ -98,7 +98,9 @@ def index_lab(
                 base = session.config.model_dump(exclude_none=True, mode="json")
                 config_out = out_dir / "index_lab_config.yaml"
                 _seed_config(config_out, base)
-            paths["config"] = write_index_config(config_out, best)
+            memory = confirm.get("in_memory") or {}
+            in_memory = memory.get("recall_at_10", 0) >= target and memory.get("speedup_qps_1", 0) > 1
+            paths["config"] = write_index_config(config_out, best, in_memory=in_memory)
         for path in paths.values():
             run.log_artifact(path)
         if best is not None:
@@ -113,6 +115,10 @@ def index_lab(
                 {
                     "recommended/paired_speedup_qps_1": confirm["speedup_qps_1"],
                     "recommended/paired_speedup_qps_batch": confirm["speedup_qps_batch"],
+                    **({"in_memory/paired_speedup_qps_1": confirm["in_memory"]["speedup_qps_1"],
+                        "in_memory/paired_speedup_qps_batch": confirm["in_memory"]["speedup_qps_batch"],
+                        "in_memory/recall_at_10": confirm["in_memory"]["recall_at_10"]}
+                       if confirm.get("in_memory") else {}),
                 }
             )
         if baseline is not None:
