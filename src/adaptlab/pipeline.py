@@ -62,6 +62,7 @@ class Session:
     _vectors: MilvusVectorStore | None = None
     _bm25: WorkspaceBM25 | None = None
     _rerankers: dict[tuple[str, str], Reranker] = field(default_factory=dict)
+    _query_embedders: dict[tuple[str, str], Embedder] = field(default_factory=dict)
     replicas: ReplicaCache = field(default_factory=ReplicaCache)
     """In-process copies of collections (search.in_memory), dropped whenever this session ingests or embeds."""
 
@@ -109,17 +110,20 @@ class Session:
         encoder = self.config.search.query_encoders.get(model)
         if not encoder or encoder == model:
             return self.embedder(model)
-        if encoder in ("onnx-int8", "onnx-fp32"):  # the model's own export, made once into the model cache
-            from adaptlab.compress.onnx_export import cached_export
+        key = (model, encoder)  # resolved once: this runs on every search
+        if key not in self._query_embedders:
+            if encoder in ("onnx-int8", "onnx-fp32"):  # the model's own export, made once into the model cache
+                from adaptlab.compress.onnx_export import cached_export
 
-            encoder = str(cached_export(model, encoder, self.workspace.model_cache))
-        queries, documents = self.embedder(encoder), self.embedder(model)
-        if queries.dim != documents.dim:
-            raise AdaptlabError(
-                f"search.query_encoders: '{encoder}' makes {queries.dim}-d vectors but '{model}' indexes "
-                f"{documents.dim}-d ones; a query encoder must share the model's vector space"
-            )
-        return queries
+                encoder = str(cached_export(model, encoder, self.workspace.model_cache))
+            queries, documents = self.embedder(encoder), self.embedder(model)
+            if queries.dim != documents.dim:
+                raise AdaptlabError(
+                    f"search.query_encoders: '{encoder}' makes {queries.dim}-d vectors but '{model}' indexes "
+                    f"{documents.dim}-d ones; a query encoder must share the model's vector space"
+                )
+            self._query_embedders[key] = queries
+        return self._query_embedders[key]
 
     def dense_retriever(self, model: str) -> DenseRetriever:
         """Dense search for `model`: its query encoder, its collection, and the in-memory copy if configured."""
