@@ -7,6 +7,7 @@ matches the dense model's; fusing ranks keeps both without calibrating their sco
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from adaptlab.retrieval.bm25 import WorkspaceBM25
 from adaptlab.retrieval.dense import DenseRetriever, SearchHit, hydrate
 from adaptlab.retrieval.fusion import RRF_K, fuse

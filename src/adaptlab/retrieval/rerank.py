@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from adaptlab.errors import AdaptlabError
-from adaptlab.models.base import Embedder
+from adaptlab.models.base import Embedder, l2_normalize
 from adaptlab.retrieval.dense import SearchHit
 
 DEFAULT_TOP_N = 30
@@ -83,18 +83,13 @@ class BiEncoderRescorer:
         if not queries:
             return np.zeros(0, dtype=np.float32)
         unique_q, unique_t = list(dict.fromkeys(queries)), list(dict.fromkeys(texts))
-        qv = _normalise(self.embedder.encode_queries(unique_q))
-        tv = _normalise(self.embedder.encode_documents(unique_t))
+        qv = l2_normalize(self.embedder.encode_queries(unique_q))
+        tv = l2_normalize(self.embedder.encode_documents(unique_t))
         q_pos = {q: i for i, q in enumerate(unique_q)}
         t_pos = {t: i for i, t in enumerate(unique_t)}
         qi = np.fromiter((q_pos[q] for q in queries), dtype=np.int64, count=len(queries))
         ti = np.fromiter((t_pos[t] for t in texts), dtype=np.int64, count=len(texts))
         return np.einsum("ij,ij->i", qv[qi], tv[ti]).astype(np.float32)
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 def _minmax(values: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from adaptlab.models.base import l2_normalize
 from adaptlab.vectors.milvus_store import MilvusVectorStore
 
 EXACT_LIMIT = 200_000
@@ -47,7 +48,7 @@ class VectorReplica:
         start = time.perf_counter()
         ids, rows = store.all_vectors(collection, PAGE)
         if normalize and len(rows):
-            rows = rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+            rows = l2_normalize(rows)
         return cls(ids, rows, time.perf_counter() - start)
 
     def __len__(self) -> int:
