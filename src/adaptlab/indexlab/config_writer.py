@@ -30,6 +30,12 @@ def write_index_config(path: Path, result: LabResult, in_memory: bool = False) -
         raise ConfigError(
             f"{result.setting} is a FAISS index; the config's vectors section takes Milvus indexes"
         )
+    return write_vectors_config(path, vectors_section(result), in_memory)
+
+
+def write_vectors_config(path: Path, section: dict[str, Any], in_memory: bool = False) -> Path:
+    """Merge `section` into the `vectors:` section of the config at `path` (created if missing), validated
+    as a whole config first; `adaptlab compress apply` writes its chosen index through this too."""
     data: dict[str, Any] = {}
     if path.is_file():
         try:
@@ -39,7 +45,7 @@ def write_index_config(path: Path, result: LabResult, in_memory: bool = False) -
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     vectors = dict(data.get("vectors") or {})
-    vectors.update(vectors_section(result))
+    vectors.update(section)
     data["vectors"] = vectors
     if in_memory:
         data["search"] = {**dict(data.get("search") or {}), "in_memory": True}

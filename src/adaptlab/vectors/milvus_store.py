@@ -207,5 +207,26 @@ class MilvusVectorStore:
             self.client.drop_collection(name)
         self._loaded.discard(name)
 
+    def vector_index(self, name: str) -> dict[str, Any]:
+        """The vector field's index as Milvus describes it (index_type, metric_type, build params)."""
+        return dict(self.client.describe_index(name, "vector") or {})
+
+    def reindex(self, name: str, index: IndexConfig) -> None:
+        """Swap the vector index of an existing collection in place (the rows stay): release, drop, build, load."""
+        if not self.has(name):
+            raise AdaptlabError(f"collection '{name}' does not exist; run `adaptlab embed` first")
+        self.client.release_collection(name)
+        self._loaded.discard(name)
+        self.client.drop_index(name, "vector")
+        params = self.client.prepare_index_params()
+        params.add_index(
+            field_name="vector", index_type=index.index_type, metric_type=index.metric, params=index.params
+        )
+        try:
+            self.client.create_index(name, params)
+        except Exception as exc:  # bad params for this server (e.g. nlist > rows) are user-fixable
+            raise AdaptlabError(f"cannot build {index.index_type} on '{name}': {_reason(exc)}") from None
+        self._load(name)
+
     def list_collections(self) -> list[str]:
         return sorted(self.client.list_collections())
