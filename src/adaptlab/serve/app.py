@@ -79,7 +79,7 @@ def create_app(
     """The app over `workspace`, serving `model` (or several; the first is the default).
 
     `token` protects the mutating endpoint (`/documents`); without one, uploads are switched off.
-    `generator`: "extractive" (default), "smollm2-135m", or "auto" (SmolLM2 when installed, else extractive).
+    `generator`: "extractive" (default), "smollm2-135m", "gemma3-270m", or "auto" (SmolLM2 when installed, else extractive).
     `serving`: serve the models a registry alias points at (A/B with the challenger, hot swaps) instead of
     `model`. `drift`: a `monitor.online.DriftOptions` to test query windows against a reference.
     """
