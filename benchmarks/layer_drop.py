@@ -20,11 +20,13 @@ laws-heading (test split), relative to the teacher.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import platform
 import statistics
 import sys
+import shutil
 import tempfile
 import time
 from importlib.metadata import version
@@ -77,6 +79,7 @@ def main() -> None:
 
     teacher_dir = minilm_dir()
     work = Path(tempfile.mkdtemp(prefix="layer-drop-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # the students are only needed for this run
     folders: dict[str, Path] = {"teacher (6 layers)": teacher_dir}
     reports: dict[str, Any] = {}
     for keep in ([0, 2, 4], [1, 3, 5]):
