@@ -18,6 +18,7 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,7 +31,7 @@ from adaptlab.eval.laws import law_split  # noqa: E402
 from adaptlab.eval.oeo import class_split  # noqa: E402
 from adaptlab.pipeline import Session  # noqa: E402
 from adaptlab.train.finetune_config import FinetuneConfig  # noqa: E402
-from adaptlab.train.finetune_stage import finetune  # noqa: E402
+from adaptlab.train.finetune_stage import FinetuneReport, finetune  # noqa: E402
 from adaptlab.train.pairs import write_pairs  # noqa: E402
 from adaptlab.train.pairs_corpus import mine_corpus_pairs  # noqa: E402
 
@@ -68,7 +69,12 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
         # e5-small is left out of the comparison here: encoding XQuAD with it takes longer than the training
         return ws, [FinetuneConfig(base="minilm", objective="distill-parallel", method="full", epochs=1,
                                    batch_size=32, learning_rate=1e-4, max_seq_length=64, max_pairs=2000,
-                                   output="minilm-distill", eval=evals, compare=["bm25", "use-multilingual"])]
+                                   output="minilm-distill", eval=evals, compare=["bm25", "use-multilingual"]),
+                    # German side only (half the time per pair), OEO terms added; weight averaging swept after
+                    FinetuneConfig(base="minilm", objective="distill-parallel", method="full", epochs=1,
+                                   batch_size=32, learning_rate=1e-4, max_seq_length=64, max_pairs=2400,
+                                   parallel_sources=["tatoeba", "stsb", "oeo"], distill_english=False,
+                                   output="minilm-distill-de", eval=evals, compare=["bm25"])]
     full = FinetuneConfig(base="minilm", method="full", objective="mnrl", epochs=1, batch_size=32,
                           max_seq_length=128, max_pairs=1600, output=f"{task}-minilm-mnrl", **common)
     adapters = [
@@ -76,7 +82,41 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
                        max_pairs=e5_pairs if base == "e5-small" and task == "laws" else None, **common)
         for base in ("use-multilingual", "e5-small") for side in ("query", "both")
     ]
-    return ws, [full, *adapters]
+    ensemble = FinetuneConfig(base="e5-small", method="adapter", adapter_side="both", ensemble=["use-multilingual"],
+                              output=f"{task}-e5-use-ensemble", max_pairs=e5_pairs if task == "laws" else None,
+                              **common)
+    return ws, [full, *adapters, ensemble]
+
+
+def interpolation_sweep(session: Session, report: FinetuneReport, shares: tuple[float, ...]) -> list[dict[str, Any]]:
+    """nDCG@10 of the trained model averaged with its base at each share, symmetric and with base documents.
+
+    "query-only" encodes queries with the averaged model and documents with the untouched base (stored
+    document vectors stay valid), the serving mode a query-side model would have.
+    """
+    from adaptlab.eval.exact_search import exact_search
+    from adaptlab.eval.metrics import ir_metrics
+    from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
+    from adaptlab.train.finetune_trainer import interpolate_weights
+
+    base, tuned = session.embedder(report.config["base"]), session.embedder(report.name)
+    trained = {k: v.clone() for k, v in tuned.model.state_dict().items()}
+    rows = []
+    for dataset in resolve_datasets(report.config["eval"]):
+        doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
+        docs = [document_text(dataset.corpus[d]) for d in doc_ids]
+        base_docs = base.encode_documents(docs)
+        for share in shares:
+            tuned.model.load_state_dict(trained)
+            interpolate_weights(tuned.model, base.model, share)
+            queries = tuned.encode_queries([dataset.queries[q] for q in query_ids])
+            row: dict[str, Any] = {"dataset": dataset.name, "share": share}
+            for mode, vectors in (("symmetric", tuned.encode_documents(docs)), ("query-only", base_docs)):
+                run = exact_search(queries, vectors, doc_ids, query_ids, k=100)
+                row[mode] = ir_metrics(dataset.qrels, run)["ndcg@10"]
+            print(f"interpolation {row}")
+            rows.append(row)
+    return rows
 
 
 def markdown(path: Path) -> str:
@@ -121,8 +161,12 @@ def main() -> None:
             start = time.perf_counter()
             with Session.open(ws, ExperimentConfig(), tracking_uri=None) as session:
                 report = finetune(session, config)
-            done["runs"][report.name] = {**report.as_dict(), "wall_seconds": time.perf_counter() - start}
-            done["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+                done["runs"][report.name] = {**report.as_dict(), "wall_seconds": time.perf_counter() - start}
+                if task == "parallel" and not config.distill_english:
+                    done["runs"][report.name]["interpolation"] = interpolation_sweep(session, report, (1.0, 0.8, 0.6))
+            done["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                               "load_average_at_end": os.getloadavg(),
+                               "note": "2 cores shared with other jobs: timings are from a loaded machine"}
             done["date"] = time.strftime("%Y-%m-%d")
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(done, indent=2, default=str), encoding="utf-8")

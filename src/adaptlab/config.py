@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adaptlab.corpus.language import DEFAULT_LANGUAGES
 from adaptlab.errors import AdaptlabError, ConfigError
@@ -150,7 +150,7 @@ class ServeSection(Section):
     host: str = Field("127.0.0.1", description="Interface to bind; 127.0.0.1 keeps it on this machine.")
     port: int = Field(8000, gt=0, lt=65536, description="TCP port.")
     models: list[str] = Field(["minilm"], min_length=1, description="Models to serve without a registry alias.")
-    generator: str = Field("extractive", description="Who writes /rag answers: extractive, smollm2-135m or auto.")
+    generator: str = Field("extractive", description="Who writes /rag answers: extractive, smollm2-135m, gemma3-270m or auto.")
     token_env: str = Field("ADAPTLAB_API_TOKEN", description="Environment variable with the /documents token.")
     model_alias: str | None = Field(None, description="Serve the registry version this alias points at (champion).")
     registry_name: str = Field("embedder", description="Registered model served with model_alias.")
@@ -163,13 +163,14 @@ class ServeSection(Section):
 
 
 class ExperimentConfig(Section):
-    """A whole run: ingest → embed (each model) → evaluate → example searches."""
+    """A whole run: ingest → embed (each model) → evaluate → fine-tune → example searches."""
 
     name: str = "experiment"
     workspace: str | None = None
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
     chunking: ChunkingSection = Field(default_factory=ChunkingSection)
-    models: list[str] = Field(["minilm"], min_length=1)
+    models: list[str] = Field(["minilm"], description="Models to embed the corpus with ([] only with a finetune: "
+                              "section, which embeds what it needs itself).")
     embed: EmbedSection = Field(default_factory=EmbedSection)
     vectors: VectorsSection = Field(default_factory=VectorsSection)
     eval: EvalSection = Field(default_factory=EvalSection)
@@ -184,12 +185,19 @@ class ExperimentConfig(Section):
     def _unique(cls, models: list[str]) -> list[str]:
         return list(dict.fromkeys(models))
 
+    @model_validator(mode="after")
+    def _something_to_run(self) -> ExperimentConfig:
+        if not self.models and self.finetune is None:
+            raise ValueError("models: name at least one model to embed with (or add a finetune: section)")
+        return self
+
 
 def _describe(error: dict[str, Any]) -> str:
-    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    where = ".".join(str(p) for p in error["loc"])
     if error["type"] == "extra_forbidden":
         return f"unknown key '{where}'"
-    return f"'{where}': {error['msg']}"
+    message = str(error["msg"]).removeprefix("Value error, ")  # our own validators already name the key
+    return f"'{where}': {message}" if where else message
 
 
 def parse_config(data: Any, origin: str = "config") -> ExperimentConfig:

@@ -1,4 +1,4 @@
-"""A whole experiment from one config: ingest → embed each model → evaluate → example searches.
+"""A whole experiment from one config: ingest → embed each model → evaluate → fine-tune → example searches.
 
 `adaptlab run config.yaml` and `adaptlab demo` both call `run_experiment`; the demo's config is
 `DEMO_CONFIG` (mirrored by configs/demo.yaml).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -19,6 +20,9 @@ from adaptlab.jsonio import write_json
 from adaptlab.pipeline import Session, embed, evaluate, ingest, search
 from adaptlab.retrieval.dense import SearchHit
 from adaptlab.vectors.embed_stage import EmbedReport
+
+if TYPE_CHECKING:
+    from adaptlab.train.finetune_stage import FinetuneReport
 
 DEMO_CONFIG: dict = {
     "name": "demo",
@@ -53,6 +57,7 @@ class ExperimentSummary:
     embeds: list[EmbedReport] = field(default_factory=list)
     results: list[RetrievalResult] = field(default_factory=list)
     searches: dict[str, dict[str, list[SearchHit]]] = field(default_factory=dict)  # model → query → hits
+    finetune: FinetuneReport | None = None
     seconds: float = 0.0
     results_path: Path | None = None
 
@@ -68,19 +73,30 @@ def run_experiment(
     summary = ExperimentSummary()
     with Session.open(workspace, cfg, milvus_uri, tracking_uri, console) as session:
         say = session.console.print
+        stages = [bool(cfg.corpus.paths), bool(cfg.models), bool(cfg.eval.datasets), cfg.finetune is not None,
+                  bool(cfg.search.queries and cfg.models)]
+        numbers = iter(range(1, sum(stages) + 1))
+
+        def stage(label: str) -> None:
+            say(f"[bold]{next(numbers)}/{sum(stages)} {label}")
+
         if cfg.corpus.paths:
-            say(f"[bold]1/4 ingest[/bold] {', '.join(cfg.corpus.paths)}")
+            stage(f"ingest[/bold] {', '.join(cfg.corpus.paths)}")
             summary.ingest = ingest(session, cfg.corpus.paths, prune=cfg.corpus.prune)
             for skipped in summary.ingest.skipped:
                 say(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}", highlight=False)
-        say(f"[bold]2/4 embed[/bold] with {', '.join(cfg.models)}")
-        for model in cfg.models:
-            summary.embeds.append(embed(session, model))
+        if cfg.models:
+            stage(f"embed[/bold] with {', '.join(cfg.models)}")
+            for model in cfg.models:
+                summary.embeds.append(embed(session, model))
         if cfg.eval.datasets:
-            say(f"[bold]3/4 evaluate[/bold] on {', '.join(cfg.eval.datasets)}")
+            stage(f"evaluate[/bold] on {', '.join(cfg.eval.datasets)}")
             summary.results = evaluate(session, cfg.models, cfg.eval.datasets, k=cfg.eval.k)
-        if cfg.search.queries:
-            say("[bold]4/4 example searches[/bold]")
+        if cfg.finetune is not None:
+            stage(f"fine-tune[/bold] {cfg.finetune.base} ({cfg.finetune.method})")
+            summary.finetune = session.finetune(cfg.finetune)
+        if cfg.search.queries and cfg.models:
+            stage("example searches[/bold]")
             for model in cfg.models:
                 hits = search(session, model, cfg.search.queries, k=cfg.search.k, filter=cfg.search.filter)
                 summary.searches[model] = dict(zip(cfg.search.queries, hits))
@@ -91,6 +107,7 @@ def run_experiment(
                 "ingest": summary.ingest.as_dict() if summary.ingest else None,
                 "embed": [{**e.__dict__, "chunks_per_second": e.chunks_per_second} for e in summary.embeds],
                 "eval": [r.as_dict() for r in summary.results],
+                "finetune": summary.finetune.as_dict() if summary.finetune else None,
                 "seconds": summary.seconds,
             },
             session.workspace.results_dir / f"experiment-{cfg.name}.json",

@@ -38,4 +38,15 @@ def test_every_shipped_config_validates(path: Path) -> None:
 
         assert load_pipeline(path)
         return
-    assert load_config(path).models
+    config = load_config(path)
+    assert config.models or config.finetune is not None
+
+
+def test_empty_models_need_a_finetune_section_and_ensembles_need_adapters() -> None:
+    with pytest.raises(ConfigError, match=r"^cfg: models: name at least one model"):
+        parse_config({"models": []}, origin="cfg")
+    assert parse_config({"models": [], "finetune": {"method": "adapter", "ensemble": ["e5-small"]}}).models == []
+    with pytest.raises(ConfigError, match=r"'finetune': ensemble: only adapters"):
+        parse_config({"finetune": {"method": "full", "ensemble": ["e5-small"]}}, origin="cfg")
+    with pytest.raises(ConfigError, match=r"ensemble_weights: one weight for the base and each"):
+        parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": [1.0]}})

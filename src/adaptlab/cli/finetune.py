@@ -57,6 +57,7 @@ def finetune_command(
     adapter_rank: Annotated[Optional[int], typer.Option("--adapter-rank", help=_help("adapter_rank"))] = None,
     adapter_side: Annotated[Optional[str], typer.Option("--adapter-side", help=_help("adapter_side"))] = None,
     adapter_epochs: Annotated[Optional[int], typer.Option("--adapter-epochs", help=_help("adapter_epochs"))] = None,
+    ensemble: Annotated[Optional[list[str]], typer.Option("--ensemble", help=_help("ensemble") + " Repeatable.")] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help=_help("output"))] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
     config: ConfigOpt = None,
@@ -73,13 +74,16 @@ def finetune_command(
     flags = {"base": base, "method": method, "objective": objective, "pairs": pairs, "eval": eval_sets,
              "compare": compare, "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
              "learning_rate": lr, "max_pairs": max_pairs, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
-             "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "output": output}
+             "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble, "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}
     try:
         ft = FinetuneConfig.model_validate(merged)
     except ValidationError as exc:
         problem = exc.errors()[0]
-        raise AdaptlabError(f"--{str(problem['loc'][0]).replace('_', '-')}: {problem['msg']}") from None
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if not problem["loc"]:  # a check across fields names its own field
+            raise AdaptlabError(message) from None
+        raise AdaptlabError(f"--{str(problem['loc'][0]).replace('_', '-')}: {message}") from None
     with Session.open(workspace, cfg, tracking_uri=tracking_uri, console=err_console) as session:
         report = finetune(session, ft)
     if report.scores:

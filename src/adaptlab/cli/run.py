@@ -9,6 +9,7 @@ import typer
 
 from adaptlab.cli.common import MilvusOpt, TrackingOpt, WorkspaceOpt, console, err_console
 from adaptlab.cli.eval import comparison_table
+from adaptlab.cli.finetune import finetune_table
 from adaptlab.cli.main import app
 from adaptlab.cli.search import hits_table
 from adaptlab.config import ExperimentConfig, load_config
@@ -27,6 +28,11 @@ def show_summary(summary: ExperimentSummary) -> None:
         )
     if summary.results:
         console.print(comparison_table(summary.results))
+    if summary.finetune is not None:
+        report = summary.finetune
+        if report.scores:
+            console.print(finetune_table(report.scores))
+        console.print(f"saved {report.name} → {report.path} ({report.train_pairs} pairs); use it with --model {report.name}")
     console.print(f"done in {summary.seconds / 60:.1f} min; results in {summary.results_path}")
 
 
@@ -44,7 +50,7 @@ def run_command(
     milvus_uri: MilvusOpt = None,
     tracking_uri: TrackingOpt = None,
 ) -> None:
-    """Run the pipeline a YAML config describes: ingest → embed each model → evaluate → example searches."""
+    """Run the pipeline a YAML config describes: ingest → embed each model → evaluate → fine-tune → example searches."""
     _run(load_config(config), workspace, milvus_uri, tracking_uri)
 
 

@@ -82,6 +82,23 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(hits)) if hits else 0.0
 
 
+def synthetic(real: np.ndarray, n: int, noise: float, seed: int = 0) -> np.ndarray:
+    """Real vectors plus noise with the real set's covariance: same anisotropy, n of them.
+
+    Each row is a random real vector plus Gaussian noise along the real set's principal axes, scaled by their
+    standard deviations × `noise`, then L2-normalised (block by block, so a million rows need one array)."""
+    rng = np.random.default_rng(seed)
+    centred = real - real.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    scales = s / np.sqrt(len(real) - 1)
+    out = np.empty((n, real.shape[1]), dtype=np.float32)
+    for start in range(0, n, 10000):
+        m = min(10000, n - start)
+        base = real[rng.integers(0, len(real), m)]
+        out[start : start + m] = l2_normalize(base + noise * (rng.standard_normal((m, len(scales))) * scales) @ vt)
+    return out
+
+
 def _tags(labels: list[str] | None, n: int) -> tuple[np.ndarray, int, list[str]]:
     """Labels → ints by frequency; filter on the label whose share is nearest 30 %. No labels: row % 10 < 3."""
     if not labels or len(set(labels)) < 2:

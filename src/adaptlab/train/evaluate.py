@@ -1,13 +1,15 @@
 """Before/after evaluation for fine-tuning: the base, the result, BM25 and the zoo's off-the-shelf models.
 
 Frozen zoo models' vectors are cached on disk (e5-small encodes ~1–4 passages/s on two cores, so a
-second run must not pay that again); an adapter reuses its base model's cached vectors.
+second run must not pay that again); an adapter reuses its base model's cached vectors, an ensemble its members'.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.exact_search import exact_search
@@ -17,6 +19,7 @@ from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import ZOO
 from adaptlab.train.adapter import AdapterEmbedder
+from adaptlab.train.ensemble import EnsembleEmbedder
 
 
 @dataclass
@@ -30,20 +33,35 @@ class Scored:
         return {"role": self.role, **self.result.as_dict()}
 
 
-def evaluate_cached(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
-                    batch_size: int = 32) -> RetrievalResult:
-    """Exact-search metrics; vectors of frozen zoo models (and an adapter's base) come from `cache`."""
+def cached_vectors(embedder: Embedder, documents: list[str], queries: list[str], cache: VectorCache,
+                   batch_size: int = 32) -> tuple[np.ndarray, np.ndarray] | None:
+    """(document, query) vectors built from cached frozen zoo vectors, or None when the model has its own
+    weights (a fine-tuned folder) and must simply encode."""
+    if isinstance(embedder, EnsembleEmbedder):
+        parts = [cached_vectors(m, documents, queries, cache, batch_size) for m in embedder.members]
+        if any(p is None for p in parts):
+            return None
+        return (embedder.combine([p[0] for p in parts if p is not None]),
+                embedder.combine([p[1] for p in parts if p is not None]))
     frozen = embedder.base if isinstance(embedder, AdapterEmbedder) else embedder
     if frozen.name not in ZOO:
-        return evaluate_retrieval(embedder, dataset, k, batch_size)
+        return None
+    docs = cache.documents(frozen, documents, batch_size)
+    query_vectors = cache.queries(frozen, queries, batch_size)
+    if isinstance(embedder, AdapterEmbedder):
+        return embedder.adapter.transform(docs, "document"), embedder.adapter.transform(query_vectors, "query")
+    return docs, query_vectors
+
+
+def evaluate_cached(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
+                    batch_size: int = 32) -> RetrievalResult:
+    """Exact-search metrics; vectors of frozen zoo models (an adapter's or an ensemble's too) come from `cache`."""
     start = time.perf_counter()
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
-    docs = cache.documents(frozen, [document_text(dataset.corpus[d]) for d in doc_ids], batch_size)
-    queries = cache.queries(frozen, [dataset.queries[q] for q in query_ids], batch_size)
-    if isinstance(embedder, AdapterEmbedder):
-        docs = embedder.adapter.transform(docs, "document")
-        queries = embedder.adapter.transform(queries, "query")
-    run = exact_search(queries, docs, doc_ids, query_ids, k=k)
+    vectors = cached_vectors(embedder, [document_text(dataset.corpus[d]) for d in doc_ids],
+                             [dataset.queries[q] for q in query_ids], cache, batch_size)
+    if vectors is None:
+        return evaluate_retrieval(embedder, dataset, k, batch_size)
+    run = exact_search(vectors[1], vectors[0], doc_ids, query_ids, k=k)
     return RetrievalResult(dataset.name, embedder.name, ir_metrics(dataset.qrels, run), dataset.stats(),
                            time.perf_counter() - start)
-

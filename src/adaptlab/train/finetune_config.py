@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adaptlab.train.reranker_config import RerankerConfig
 
@@ -58,6 +58,14 @@ class FinetuneConfig(BaseModel):
     warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of steps with a rising learning rate.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every this many steps (a re-run resumes from the last).")
     max_seq_length: int | None = Field(256, gt=0, description="Token limit while training (full method).")
+    distill_english: bool = Field(
+        True, description="distill-parallel: also map the English side onto the teacher (protects en→en); false "
+        "trains on the German side only, about half the time per pair."
+    )
+    interpolate: float = Field(
+        1.0, gt=0, le=1, description="full/distill-parallel: after training keep this share of the trained weights "
+        "and the rest of the base's (weight averaging; below 1 trades some of the gain for the base's behaviour)."
+    )
     matryoshka_dims: list[int] = Field([384, 256, 128, 64], description="matryoshka: dimensions trained.")
     max_pairs: int | None = Field(None, gt=0, description="Use at most this many training pairs (sampled).")
     heldout_fraction: float = Field(
@@ -71,12 +79,33 @@ class FinetuneConfig(BaseModel):
         "(stored document vectors stay valid)."
     )
     adapter_epochs: int = Field(30, gt=0, description="adapter: passes over the cached vectors.")
+    ensemble: list[str] = Field(
+        default_factory=list, description="adapter: also fit an adapter on each of these models with the same pairs; "
+        "the result is one model whose vectors concatenate all of them (base first)."
+    )
+    ensemble_weights: list[float] | None = Field(
+        None, description="adapter: weight of each model's vectors in the ensemble, base first (default 1 each)."
+    )
+    exclude_eval_documents: bool = Field(
+        True, description="Drop mined or given training pairs whose positive text occurs in an evaluation set "
+        "(mostly the same text, by 13-word windows), so a corpus that contains the test documents never trains on "
+        "their answers."
+    )
     temperature: float = Field(0.05, gt=0, description="adapter: InfoNCE temperature.")
     output: str | None = Field(None, description="Name of the result; registered so `--model NAME` finds it.")
     seed: int = Field(42, description="Random seed for sampling, splits and initialisation.")
     reranker: RerankerConfig | None = Field(
         None, description="Settings for `adaptlab finetune-reranker` (cross-encoder reranker), same fields as its flags."
     )
+
+    @model_validator(mode="after")
+    def _ensemble_fits_the_method(self) -> FinetuneConfig:
+        if self.ensemble and self.method != "adapter":
+            raise ValueError("ensemble: only adapters combine several models; set method: adapter")
+        if self.ensemble_weights is not None and len(self.ensemble_weights) != 1 + len(self.ensemble):
+            raise ValueError(f"ensemble_weights: one weight for the base and each ensemble model "
+                             f"({1 + len(self.ensemble)}), got {len(self.ensemble_weights)}")
+        return self
 
     def resolved_learning_rate(self) -> float:
         return self.learning_rate or (2e-5 if self.method == "full" else 1e-3)

@@ -19,13 +19,15 @@ from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.errors import AdaptlabError
 from adaptlab.eval.hybrid_eval import evaluate_bm25
 from adaptlab.eval.metrics import PRIMARY_METRIC
-from adaptlab.eval.retrieval_eval import resolve_datasets
+from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
 from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdapter
 from adaptlab.train.evaluate import Scored, evaluate_cached
+from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.leak_guard import drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
 from adaptlab.train.model_store import register_model, resolve_model
 from adaptlab.train.pairs import Pair, split_by_document, write_pairs
@@ -77,6 +79,18 @@ def training_pairs(session: Session, config: FinetuneConfig) -> list[Pair]:
 T = TypeVar("T")
 
 
+def _guarded_pairs(session: Session, config: FinetuneConfig, datasets: list[Any]) -> list[Pair]:
+    """The training pairs, minus any whose positive is text of an evaluation set (see leak_guard)."""
+    pairs = training_pairs(session, config)
+    if not (config.exclude_eval_documents and datasets):
+        return pairs
+    kept, dropped = drop_leaking_pairs(pairs, (document_text(d) for ds in datasets for d in ds.corpus.values()))
+    if dropped:
+        session.console.print(f"{dropped} of {len(pairs)} training pairs dropped: their positive is text of an "
+                              f"evaluation set ({', '.join(ds.name for ds in datasets)})")
+    return kept
+
+
 def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
     """At most `limit` items, drawn reproducibly."""
     return items if not limit or len(items) <= limit else random.Random(seed).sample(items, limit)
@@ -116,7 +130,8 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             tuned, stats = _distill(session, config, base_name, folder)
             report_rules: Counter[str] = Counter({"parallel": stats.train_examples})
         else:
-            train, heldout = split_by_document(training_pairs(session, config), config.heldout_fraction, config.seed)
+            train, heldout = split_by_document(_guarded_pairs(session, config, datasets), config.heldout_fraction,
+                                               config.seed)
             train = sample(train, config.max_pairs, config.seed)
             if len(train) < 2:
                 raise AdaptlabError("fewer than two training pairs left after the held-out split")
@@ -194,7 +209,7 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
 
 
 def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: Path) -> tuple[Embedder, _Stats]:
-    from adaptlab.train.finetune_trainer import parallel_dataset, train_sentence_transformer
+    from adaptlab.train.finetune_trainer import interpolate_weights, parallel_dataset, train_sentence_transformer
 
     teacher = _load_st(session, base_name)
     student = _load_st(session, base_name)
@@ -203,8 +218,11 @@ def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: P
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
     start = time.perf_counter()
     dataset = parallel_dataset(teacher, pairs, config.batch_size)
+    if not config.distill_english:
+        dataset = dataset.remove_columns(["english"])
     label_seconds = time.perf_counter() - start
     stats = train_sentence_transformer(student, dataset, None, config, checkpoints)
+    interpolate_weights(student, teacher, config.interpolate)
     tuned = _save_st(student, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from, label_seconds)
@@ -217,9 +235,9 @@ def _unique_encode(encode: Callable[[list[str]], np.ndarray], texts: list[str]) 
     return encode(unique)[[index[t] for t in texts]]
 
 
-def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
-             train: list[Pair], heldout: list[Pair]) -> tuple[Embedder, _Stats]:
-    """Embed the pairs once with the frozen base (cached on disk), then fit the adapter on the vectors."""
+def _fit_adapter(session: Session, config: FinetuneConfig, model: str, base: Embedder, train: list[Pair],
+                 heldout: list[Pair]) -> tuple[EmbeddingAdapter, float]:
+    """Embed the pairs once with the frozen model (cached on disk), then fit the adapter on the vectors."""
     cache = VectorCache(session.workspace.vector_cache)
     batch = session.config.embed.batch_size
     start = time.perf_counter()
@@ -233,18 +251,36 @@ def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: P
     embed_seconds = time.perf_counter() - start
     params = AdapterParams(config.adapter_kind, config.adapter_rank, config.adapter_side, config.adapter_epochs,
                            config.resolved_learning_rate(), config.temperature, config.batch_size, config.seed)
-    adapter = EmbeddingAdapter(params, base=config.base).fit(
-        queries, positives, [p.positive for p in train], validation)
-    if folder.exists():
-        shutil.rmtree(folder)
-    adapter.save(folder, {"embed_seconds": embed_seconds, "train_pairs": len(train)})
-    session.console.print(f"adapter fitted in {adapter.seconds:.1f} s (vectors {embed_seconds:.1f} s); "
+    adapter = EmbeddingAdapter(params, base=model).fit(queries, positives, [p.positive for p in train], validation)
+    session.console.print(f"adapter on {model} fitted in {adapter.seconds:.1f} s (vectors {embed_seconds:.1f} s); "
                           f"loss {adapter.history[0]:.3f} → {adapter.history[-1]:.3f}"
                           + (f", kept epoch {adapter.best_epoch} of {len(adapter.history)} (held-out loss)"
                              if adapter.validation else ""))
-    steps = config.adapter_epochs * -(-len(train) // config.batch_size)
-    tuned = AdapterEmbedder(base, adapter, name=config.output or folder.name)
-    return tuned, _Stats(len(train), adapter.seconds, steps, prepare_seconds=embed_seconds)
+    return adapter, embed_seconds
+
+
+def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
+             train: list[Pair], heldout: list[Pair]) -> tuple[Embedder, _Stats]:
+    """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble."""
+    name = config.output or folder.name
+    models = [(config.base, base), *((m, session.embedder(m)) for m in config.ensemble if m != config.base)]
+    if folder.exists():
+        shutil.rmtree(folder)
+    fitted: list[tuple[str, AdapterEmbedder]] = []
+    fit_seconds = embed_seconds = 0.0
+    for model, frozen in models:
+        adapter, seconds = _fit_adapter(session, config, model, frozen, train, heldout)
+        sub = folder / "members" / re.sub(r"[^0-9A-Za-z._-]+", "-", model) if len(models) > 1 else folder
+        adapter.save(sub, {"embed_seconds": seconds, "train_pairs": len(train)})
+        fitted.append((str(sub.relative_to(folder)), AdapterEmbedder(frozen, adapter, name=f"{name}/{model}")))
+        fit_seconds, embed_seconds = fit_seconds + adapter.seconds, embed_seconds + seconds
+    steps = len(models) * config.adapter_epochs * -(-len(train) // config.batch_size)
+    stats = _Stats(len(train), fit_seconds, steps, prepare_seconds=embed_seconds)
+    if len(fitted) == 1:
+        return AdapterEmbedder(base, fitted[0][1].adapter, name=name), stats
+    weights = config.ensemble_weights or [1.0] * len(fitted)
+    save_ensemble(folder, [(sub, w) for (sub, _), w in zip(fitted, weights)], {"base": config.base})
+    return EnsembleEmbedder([member for _, member in fitted], weights, name=name), stats
 
 
 __all__ = ["FinetuneReport", "default_name", "finetune", "training_pairs"]

@@ -45,6 +45,22 @@ def parallel_dataset(teacher: Any, pairs: list[tuple[str, str]], batch_size: int
     return Dataset.from_dict({"english": english, "non_english": [de for _, de in pairs], "label": labels.tolist()})
 
 
+def interpolate_weights(model: Any, base: Any, share: float) -> None:
+    """Set `model`'s weights to share·model + (1 − share)·base (same architecture), in place.
+
+    Averaging a fine-tuned model with its starting point (WiSE-FT, Wortsman et al. 2022) keeps much of the
+    gain while pulling the rest back to the base: here it protects MiniLM's English side.
+    """
+    if share >= 1:
+        return
+    base_state = base.state_dict()
+    mixed = {
+        key: share * value + (1 - share) * base_state[key] if value.is_floating_point() else value
+        for key, value in model.state_dict().items()
+    }
+    model.load_state_dict(mixed)
+
+
 def build_loss(model: Any, config: FinetuneConfig) -> Any:
     from sentence_transformers.sentence_transformer import losses
 

@@ -17,6 +17,7 @@ from adaptlab.models.loading import load_embedder
 from adaptlab.models.registry import ZOO, get_spec
 from adaptlab.retrieval.rerank import is_cross_encoder_dir
 from adaptlab.train.adapter import AdapterEmbedder, EmbeddingAdapter, is_adapter_dir
+from adaptlab.train.ensemble import is_ensemble_dir, load_ensemble
 from adaptlab.workspace import Workspace
 
 REGISTRY = "registry.json"
@@ -44,8 +45,8 @@ def register_model(workspace: Workspace, name: str, folder: Path) -> dict[str, s
         raise AdaptlabError(f"'{name}' is a zoo model name; choose another --output name")
     folder = Path(folder).resolve()
     stamp = "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.rglob("*")) if p.is_file())
-    kind = "adapter" if is_adapter_dir(folder) else "cross-encoder" if is_cross_encoder_dir(folder) else (
-        "sentence-transformers")
+    kind = "adapter" if is_adapter_dir(folder) else "ensemble" if is_ensemble_dir(folder) else (
+        "cross-encoder" if is_cross_encoder_dir(folder) else "sentence-transformers")
     entry = {"path": str(folder), "kind": kind,
              "key": f"{name}-{content_hash(stamp)[:8]}"}
     models = registered_models(workspace)
@@ -69,19 +70,23 @@ def model_key(workspace: Workspace, name: str) -> str:
     if entry and name not in ZOO:
         return entry["key"]
     path = Path(name).expanduser()
-    if is_adapter_dir(path):
-        return f"adapter-{path.resolve().name}-{content_hash(str(path.resolve()))[:8]}"
+    if is_adapter_dir(path) or is_ensemble_dir(path):
+        kind = "adapter" if is_adapter_dir(path) else "ensemble"
+        return f"{kind}-{path.resolve().name}-{content_hash(str(path.resolve()))[:8]}"
     return get_spec(name).name
 
 
 def load_model(workspace: Workspace, name: str) -> Embedder:
-    """An Embedder for a registered name, a zoo name, a sentence-transformers folder or an adapter folder."""
+    """An Embedder for a registered name, a zoo name, a sentence-transformers, adapter or ensemble folder."""
     target = resolve_model(workspace, name)
     path = Path(target).expanduser()
     if is_cross_encoder_dir(path):
         raise AdaptlabError(f"'{name}' is a cross-encoder reranker, not an embedding model; use it with --rerank {name}")
+    label = name if name != target else str(path.resolve())
+    if is_ensemble_dir(path):
+        return load_ensemble(path, lambda member: load_model(workspace, str(member)), name=label)
     if not is_adapter_dir(path):
         return load_embedder(target, workspace.model_cache)
     adapter = EmbeddingAdapter.load(path)
     base = load_model(workspace, adapter.base)
-    return AdapterEmbedder(base, adapter, name=name if name != target else str(path.resolve()))
+    return AdapterEmbedder(base, adapter, name=label)
