@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
-import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -36,11 +34,10 @@ import numpy as np
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
 from adaptlab.indexlab.candidates import default_grid
-from adaptlab.indexlab.data import LabData, from_arrays
+from adaptlab.indexlab.data import LabData, from_arrays, synthetic
 from adaptlab.indexlab.lab import LabReport, recommend, run_lab
 from adaptlab.indexlab.plot import frontier_plot
-from adaptlab.jsonio import write_json
-from adaptlab.models.base import l2_normalize
+from adaptlab.jsonio import machine_info, write_json
 from adaptlab.models.loading import load_embedder
 
 
@@ -52,20 +49,6 @@ def laws_vectors(cache_dir: Path, model: str) -> tuple[np.ndarray, np.ndarray, l
     queries = cache.queries(embedder, list(ds.queries.values()), 32)
     laws = [str(d.get("law", "")) for d in ds.corpus.values()]
     return docs, queries, laws
-
-
-def synthetic(real: np.ndarray, n: int, noise: float, seed: int = 0) -> np.ndarray:
-    """Real vectors plus noise with the real set's covariance: same anisotropy, n of them."""
-    rng = np.random.default_rng(seed)
-    centred = real - real.mean(axis=0)
-    _, s, vt = np.linalg.svd(centred, full_matrices=False)
-    scales = s / np.sqrt(len(real) - 1)
-    out = np.empty((n, real.shape[1]), dtype=np.float32)
-    for start in range(0, n, 10000):
-        m = min(10000, n - start)
-        base = real[rng.integers(0, len(real), m)]
-        out[start : start + m] = base + noise * (rng.standard_normal((m, len(scales))) * scales) @ vt
-    return l2_normalize(out)
 
 
 def one_run(
@@ -136,15 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "benchmark": "index_lab",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "load_avg_before": [round(x, 2) for x in load_before],
-            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
-            "note": "2 shared CPU cores loaded by other processes: absolute q/s are low and noisy; batch-1 "
+        "machine": machine_info(
+            load_before,
+            "2 shared CPU cores loaded by other processes: absolute q/s are low and noisy; batch-1 "
             "q/s is 1000/p50 latency so single stalls do not decide the ranking",
-        },
+        ),
         "libraries": {lib: version(lib) for lib in ("pymilvus", "milvus-lite", "faiss-cpu", "numpy")},
         "synthetic_vectors": "each = a random real law-section vector + Gaussian noise along the real set's principal "
         f"axes scaled by their standard deviations × {args.noise}, L2-normalised",

@@ -23,9 +23,7 @@ import argparse
 import atexit
 import datetime as dt
 import os
-import platform
 import statistics
-import sys
 import shutil
 import tempfile
 import time
@@ -44,7 +42,7 @@ from adaptlab.eval.retrieval_eval import (
     evaluate_retrieval,
     resolve_datasets,
 )
-from adaptlab.jsonio import write_json
+from adaptlab.jsonio import machine_info, write_json
 from adaptlab.models.backends.sentence_transformers_backend import SentenceTransformerEmbedder
 from adaptlab.models.resolve import minilm_dir
 
@@ -147,15 +145,11 @@ def main() -> None:
     payload = {
         "benchmark": "layer_drop",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "load_avg_before": [round(x, 2) for x in load_before],
-            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
-            "note": "2 shared CPU cores, loaded by other processes (a CI run) during the run: absolute chunks/s "
+        "machine": machine_info(
+            load_before,
+            "2 shared CPU cores, loaded by other processes (a CI run) during the run: absolute chunks/s "
             "and training seconds are low and noisy; models ran round-robin so speed ratios stay meaningful",
-        },
+        ),
         "libraries": {lib: version(lib) for lib in ("torch", "sentence-transformers", "transformers")},
         "settings": {
             "threads": args.threads,

@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from importlib.metadata import version
@@ -37,7 +35,7 @@ import numpy as np
 
 from adaptlab.compress.onnx_export import MODEL_FILE, export_onnx
 from adaptlab.eval.retrieval_eval import document_text, evaluate_retrieval, resolve_datasets
-from adaptlab.jsonio import write_json
+from adaptlab.jsonio import machine_info, write_json
 from adaptlab.models.backends.onnx_backend import OnnxMiniLMEmbedder
 from adaptlab.models.base import Embedder, l2_normalize
 from adaptlab.models.resolve import minilm_dir, onnx_minilm_files
@@ -160,15 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     payload = {
         "benchmark": "onnx_encoder",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "load_avg_before": [round(x, 2) for x in load_before],
-            "load_avg_after": [round(x, 2) for x in os.getloadavg()],
-            "note": "2 shared CPU cores, loaded by other processes during the run: absolute texts/s are "
+        "machine": machine_info(
+            load_before,
+            "2 shared CPU cores, loaded by other processes during the run: absolute texts/s are "
             "low and noisy; the models ran round-robin so ratios within the run stay meaningful",
-        },
+        ),
         "libraries": {
             lib: version(lib)
             for lib in ("torch", "onnxruntime", "onnx", "sentence-transformers", "transformers")

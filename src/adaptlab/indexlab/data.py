@@ -95,7 +95,9 @@ def synthetic(real: np.ndarray, n: int, noise: float, seed: int = 0) -> np.ndarr
     for start in range(0, n, 10000):
         m = min(10000, n - start)
         base = real[rng.integers(0, len(real), m)]
-        out[start : start + m] = l2_normalize(base + noise * (rng.standard_normal((m, len(scales))) * scales) @ vt)
+        out[start : start + m] = l2_normalize(
+            base + noise * (rng.standard_normal((m, len(scales))) * scales) @ vt
+        )
     return out
 
 

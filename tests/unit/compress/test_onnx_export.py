@@ -70,7 +70,7 @@ def test_embed_and_search_with_the_folder(int8_folder: Path, workspace: Path, do
 def test_bad_target_and_non_exportable_model_are_one_line_errors(tmp_path: Path) -> None:
     bad = run_cli("compress", "model", "--to", "onnx-int4", str(tmp_path / "x"))
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
-        "error: --to 'onnx-int4' is not a target; choose from onnx-fp32, onnx-int8"
+        "error: --to 'onnx-int4' is not a target; choose from onnx-fp32, onnx-int8, layer-drop"
     ]
     e5 = run_cli("compress", "model", "--model", "e5-small", str(tmp_path / "y"))
     assert e5.returncode == 2 and "only sentence-transformers models" in e5.stderr
