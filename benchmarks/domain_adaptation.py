@@ -74,7 +74,12 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
                     FinetuneConfig(base="minilm", objective="distill-parallel", method="full", epochs=1,
                                    batch_size=32, learning_rate=1e-4, max_seq_length=64, max_pairs=2400,
                                    parallel_sources=["tatoeba", "stsb", "oeo"], distill_english=False,
-                                   output="minilm-distill-de", eval=evals, compare=["bm25"])]
+                                   output="minilm-distill-de", eval=evals, compare=["bm25"]),
+                    # the probe's setting (lr 5e-5, both sides) on ten times the pairs, on a quiet machine
+                    FinetuneConfig(base="minilm", objective="distill-parallel", method="full", epochs=1,
+                                   batch_size=32, learning_rate=5e-5, max_seq_length=64, max_pairs=6000,
+                                   parallel_sources=["tatoeba", "stsb", "oeo"],
+                                   output="minilm-distill-6k", eval=evals, compare=["bm25"])]
     full = FinetuneConfig(base="minilm", method="full", objective="mnrl", epochs=1, batch_size=32,
                           max_seq_length=128, max_pairs=1600, output=f"{task}-minilm-mnrl", **common)
     adapters = [
