@@ -90,7 +90,10 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
     ensemble = FinetuneConfig(base="e5-small", method="adapter", adapter_side="both", ensemble=["use-multilingual"],
                               output=f"{task}-e5-use-ensemble", max_pairs=e5_pairs if task == "laws" else None,
                               **common)
-    return ws, [full, *adapters, ensemble]
+    # laws: every mined pair embedded with e5 (slow on CPU: ~0.7–3 s per 500-word section), to see if data is the limit
+    everything = [FinetuneConfig(base="e5-small", method="adapter", adapter_side="both",
+                                 output="laws-e5-small-adapter-both-all", **common)] if task == "laws" else []
+    return ws, [full, *adapters, ensemble, *everything]
 
 
 def interpolation_sweep(session: Session, report: FinetuneReport, shares: tuple[float, ...]) -> list[dict[str, Any]]:
