@@ -82,12 +82,35 @@ def last_checkpoint(folder: Path) -> str | None:
     return get_last_checkpoint(str(folder)) if folder.is_dir() else None
 
 
+def shared_training_args(checkpoints: Path, epochs: float, max_steps: int | None, batch_size: int,
+                         learning_rate: float, warmup_ratio: float, save_steps: int, seed: int) -> dict[str, Any]:
+    """The TrainingArguments both our trainers use: resumable checkpoints, fp16 and pinned memory on GPU only."""
+    import torch
+
+    return dict(
+        output_dir=str(checkpoints),
+        num_train_epochs=epochs,
+        max_steps=max_steps or -1,
+        per_device_train_batch_size=batch_size,
+        learning_rate=learning_rate,
+        warmup_steps=warmup_ratio,  # a float below 1 is a share of the steps (transformers v5)
+        dataloader_pin_memory=torch.cuda.is_available(),
+        fp16=torch.cuda.is_available(),
+        save_strategy="steps",
+        save_steps=save_steps,
+        save_total_limit=2,
+        logging_steps=10,
+        seed=seed,
+        report_to="none",
+        disable_tqdm=False,
+    )
+
+
 def train_sentence_transformer(
     model: Any, train: Any, heldout: Any | None, config: FinetuneConfig, checkpoints: Path,
     callbacks: list[Any] | None = None,
 ) -> TrainStats:
     """Train `model` in place on `train` (a datasets.Dataset) and return what it took."""
-    import torch
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.training_args import BatchSamplers
 
@@ -95,25 +118,12 @@ def train_sentence_transformer(
         model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
     is_pairs = config.objective != "distill-parallel"
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(checkpoints),
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps or -1,
-        per_device_train_batch_size=config.batch_size,
+        **shared_training_args(checkpoints, config.epochs, config.max_steps, config.batch_size,
+                               config.resolved_learning_rate(), config.warmup_ratio, config.save_steps, config.seed),
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation,
-        learning_rate=config.resolved_learning_rate(),
-        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps (transformers v5)
-        dataloader_pin_memory=torch.cuda.is_available(),
-        fp16=torch.cuda.is_available(),
         batch_sampler=BatchSamplers.NO_DUPLICATES if is_pairs else BatchSamplers.BATCH_SAMPLER,
         eval_strategy="epoch" if heldout is not None else "no",
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=2,
-        logging_steps=10,
-        seed=config.seed,
-        report_to="none",
-        disable_tqdm=False,
         dataloader_drop_last=is_pairs,
     )
     trainer = SentenceTransformerTrainer(

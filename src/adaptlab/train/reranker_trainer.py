@@ -124,25 +124,11 @@ def train_cross_encoder(
     from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
 
-    from adaptlab.train.finetune_trainer import last_checkpoint
+    from adaptlab.train.finetune_trainer import last_checkpoint, shared_training_args
 
-    args = CrossEncoderTrainingArguments(
-        output_dir=str(checkpoints),
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps or -1,
-        per_device_train_batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        warmup_steps=config.warmup_ratio,  # a float below 1 is a share of the steps (transformers v5)
-        dataloader_pin_memory=torch.cuda.is_available(),
-        fp16=torch.cuda.is_available(),
-        save_strategy="steps",
-        save_steps=config.save_steps,
-        save_total_limit=2,
-        logging_steps=10,
-        seed=config.seed,
-        report_to="none",
-        disable_tqdm=False,
-    )
+    args = CrossEncoderTrainingArguments(**shared_training_args(
+        checkpoints, config.epochs, config.max_steps, config.batch_size, config.learning_rate, config.warmup_ratio,
+        config.save_steps, config.seed))
     # positives are 1 in (1 + negatives) rows: weigh them up so the head does not learn "always 0"
     loss = BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(float(config.negatives)))
     trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=data, loss=loss, callbacks=callbacks)
