@@ -75,28 +75,29 @@ def run_experiment(
         say = session.console.print
         stages = [bool(cfg.corpus.paths), bool(cfg.models), bool(cfg.eval.datasets), cfg.finetune is not None,
                   bool(cfg.search.queries and cfg.models)]
-        numbers = iter(range(1, sum(stages) + 1))
+        total = sum(stages)
+        numbers = iter(range(1, total + 1))
 
-        def stage(label: str) -> None:
-            say(f"[bold]{next(numbers)}/{sum(stages)} {label}")
+        def stage(name: str, detail: str = "") -> None:
+            say(f"[bold]{next(numbers)}/{total} {name}[/bold] {detail}".rstrip())
 
         if cfg.corpus.paths:
-            stage(f"ingest[/bold] {', '.join(cfg.corpus.paths)}")
+            stage("ingest", ", ".join(cfg.corpus.paths))
             summary.ingest = ingest(session, cfg.corpus.paths, prune=cfg.corpus.prune)
             for skipped in summary.ingest.skipped:
                 say(f"[yellow]skipped[/yellow] {skipped.path}: {skipped.reason}", highlight=False)
         if cfg.models:
-            stage(f"embed[/bold] with {', '.join(cfg.models)}")
+            stage("embed", f"with {', '.join(cfg.models)}")
             for model in cfg.models:
                 summary.embeds.append(embed(session, model))
         if cfg.eval.datasets:
-            stage(f"evaluate[/bold] on {', '.join(cfg.eval.datasets)}")
+            stage("evaluate", f"on {', '.join(cfg.eval.datasets)}")
             summary.results = evaluate(session, cfg.models, cfg.eval.datasets, k=cfg.eval.k)
         if cfg.finetune is not None:
-            stage(f"fine-tune[/bold] {cfg.finetune.base} ({cfg.finetune.method})")
+            stage("fine-tune", f"{cfg.finetune.base} ({cfg.finetune.method})")
             summary.finetune = session.finetune(cfg.finetune)
         if cfg.search.queries and cfg.models:
-            stage("example searches[/bold]")
+            stage("example searches")
             for model in cfg.models:
                 hits = search(session, model, cfg.search.queries, k=cfg.search.k, filter=cfg.search.filter)
                 summary.searches[model] = dict(zip(cfg.search.queries, hits))
