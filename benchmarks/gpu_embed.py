@@ -57,6 +57,7 @@ REFERENCE = {  # the issue's H100 figures, chunks/s
     "minilm": {"st_fp32": 790, "st_fp16": 937, "target": 10000},
 }
 SEED = 13
+MIN_COSINE = 0.999  # a variant counts as adaptlab's figure only if every vector is this close to fp32
 DEVICE = "cuda"
 BLOCK_SIZE = 8192
 
@@ -70,10 +71,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--baseline-chunks", type=int, default=0, help="chunks for the ST baselines (default 1024/4096)"
     )
-    p.add_argument("--block-size", type=int, default=8192, help="FastEncoder block size (texts per pipeline step)")
+    p.add_argument(
+        "--block-size", type=int, default=8192, help="FastEncoder block size (texts per pipeline step)"
+    )
     p.add_argument("--token-budget", default="65536", help="FastEncoder padded tokens per batch")
     p.add_argument(
-        "--variants", default="bf16-padded,bf16-exact,fp8-exact", help="comma list, see adaptlab_side"
+        "--variants",
+        default="bf16-packed-compiled-tanh,bf16-packed-compiled,bf16-exact,fp8-packed-compiled",
+        help="comma list, see adaptlab_side",
     )
     p.add_argument("--profile-dir", type=Path, default=None, help="write a kernel profile per model here")
     p.add_argument("--workers", type=int, default=None, help="tokeniser processes (default: cores - 1)")
@@ -208,8 +213,10 @@ def adaptlab_side(
 ) -> dict[str, Any]:
     """End-to-end (texts in, vectors on the host out), tokeniser-only and GPU-only rates of one variant.
 
-    `variant` is DTYPE-BATCHING[-compiled]: dtype bf16, fp16 or fp8; batching `exact` (rows of one length
-    batched alone, no mask) or `padded` (length-sorted, masked).
+    `variant` is DTYPE-BATCHING[-compiled][-tanh]: dtype bf16, fp16 or fp8; batching `packed` (rows end to
+    end in fixed token steps, variable-length flash attention), `exact` (rows of one length batched
+    alone, no mask) or `padded` (length-sorted, masked); `compiled` torch.compiles (packed: the
+    element-wise work, static shapes); `tanh` puts bias + GELU in the matmul epilogue (packed only).
     """
 
     from adaptlab.models.engine import FastEncoder, FastEncoderConfig, TokenizedShard
@@ -223,6 +230,8 @@ def adaptlab_side(
         min_uniform_rows=32 if batching == "exact" else 0,
         block_size=BLOCK_SIZE,
         compile="compiled" in rest,
+        packing="on" if batching == "packed" else "off",
+        gelu_epilogue="tanh" in rest,
     )
     encoder = FastEncoder(st_dir, config)
     warm_start = time.perf_counter()
@@ -315,7 +324,7 @@ def bench_model(
         try:
             run = adaptlab_side(st_dir, texts, variant, budget, args.workers)
             free_gpu()
-        except Exception as exc:  # an optional variant (fp8 without torchao) must not sink the rest
+        except Exception as exc:  # an optional variant (fp8 before Hopper) must not sink the rest
             print(f"  adaptlab {variant}: failed ({type(exc).__name__}: {exc})", flush=True)
             runs.append({"variant": variant, "error": f"{type(exc).__name__}: {exc}"})
             continue
@@ -330,8 +339,10 @@ def bench_model(
         )
     result["adaptlab_runs"] = runs
     ok = [r for r in runs if "error" not in r]
-    best = max(ok, key=lambda r: r["chunks_per_s"])
-    result["adaptlab"] = best
+    faithful = [r for r in ok if r["cosine_vs_st_fp32"]["min"] >= MIN_COSINE] or ok
+    best = max(faithful, key=lambda r: r["chunks_per_s"])
+    result["adaptlab"] = best  # the fastest variant whose vectors stay faithful to float32
+    result["fastest_any_variant"] = max(ok, key=lambda r: r["chunks_per_s"])["variant"]
     result["st_fp16_cosine_vs_fp32"] = cosine_stats(fp16_vecs, fp32_vecs)
     config = AutoConfig.from_pretrained(str(st_dir))
     lengths = [best["mean_tokens"]]  # FLOPs at the mean length; the attention term is near-linear here
@@ -400,7 +411,9 @@ def main(argv: list[str] | None = None) -> int:
                 for row in top[:8]:
                     print(f"    {row['share']:6.1%}  {row['kernel']}", flush=True)
             args.output.parent.mkdir(parents=True, exist_ok=True)
-            args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")  # partial results survive
+            args.output.write_text(
+                json.dumps(report, indent=2) + "\n", encoding="utf-8"
+            )  # partial results survive
             report["models"][kind]["chunk_tokens"] = {
                 "mean": round(float(lengths.mean()), 1),
                 "max": int(lengths.max()),
