@@ -8,8 +8,8 @@ repeat and interleaved so machine noise hits every setting alike, it also times:
 - `floor`: read + decode each file, split words, cut 500-word chunks, insert them into SQLite: the
   least any ingest must do, in plain Python;
 - `reference`: the previous implementation (`ingest_reference.py`) in one process;
-- adaptlab with 1 and 2 processes (the pool forks where it may, as here), and with 2 spawned ones
-  (what `adaptlab ingest` gets, whose progress bar thread rules fork out).
+- adaptlab with 1 and 2 processes (the pool made up front and forked, as `adaptlab ingest` does), and
+  with 2 spawned ones (where fork is ruled out: not Linux, or threads already running).
 
 Every store is reduced to a digest of all its document and chunk rows: current and reference must be
 identical. Per-stage costs (µs of CPU per KB) come from one pass over the base corpus, and the
@@ -21,6 +21,7 @@ break-even size for worker processes from subsets of growing size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -130,13 +131,15 @@ def run_adaptlab(
     from adaptlab.corpus.loaders.base import LoaderOptions
     from adaptlab.corpus.store import CorpusStore
 
-    preparer_type = ReferencePreparer if reference else FilePreparer
+    from adaptlab.corpus.prepare_pool import PreparePool
+
+    preparer = (ReferencePreparer if reference else FilePreparer)(ChunkingConfig(), LoaderOptions())
     store = CorpusStore(db)
     report = IngestReport()
     with Timed() as timed:
-        Ingestor(store, preparer_type(ChunkingConfig(), LoaderOptions()), **ingestor).ingest_files(
-            files, report, workers=workers
-        )
+        # as `adaptlab ingest` does: the worker pool is made (forked where possible) before the work starts
+        with PreparePool(preparer, workers) if workers > 1 else contextlib.nullcontext() as pool:
+            Ingestor(store, preparer, **ingestor).ingest_files(files, report, workers=workers, pool=pool)
     store.close()
     if report.skipped:
         raise SystemExit(f"benchmark corpus had skipped files: {report.skipped[:3]}")
@@ -233,27 +236,47 @@ def stage_costs(files: list[Path]) -> dict[str, dict[str, float]]:
     return result
 
 
+def _first_megabytes(files: list[Path], megabytes: float) -> list[Path]:
+    taken: list[Path] = []
+    size = 0
+    for path in files:
+        if size >= megabytes * 1e6:
+            break
+        taken.append(path)
+        size += path.stat().st_size
+    return taken
+
+
 def break_even(base: list[Path], tmp: Path) -> list[dict[str, float]]:
-    """1 process vs 2 (pool forced on, spawned as under the CLI) on growing corpora: where the pool starts to pay."""
+    """1 process vs 2 (pool forced on; forked as under the CLI, and spawned) on growing corpora: where the
+    pool starts to pay, which sets FORKED_MIN_BYTES and PARALLEL_MIN_BYTES."""
     rows = []
-    undo = spawn_only()
-    try:
-        for megabytes in (2, 4, 8, 16):
-            files = scaled_corpus(base, tmp / f"be{megabytes}", megabytes)
-            mb = sum(p.stat().st_size for p in files) / 1e6
-            one = run_adaptlab(files, tmp / f"be{megabytes}-1.sqlite", 1).wall
-            two = run_adaptlab(files, tmp / f"be{megabytes}-2.sqlite", 2, parallel_min_bytes=0).wall
-            rows.append(
-                {
-                    "megabytes": round(mb, 2),
-                    "one_process_s": round(one, 3),
-                    "two_spawned_s": round(two, 3),
-                    "speedup": round(one / two, 2),
-                }
-            )
-            print(f"break-even {mb:.1f} MB: 1 process {one:.2f}s, 2 spawned {two:.2f}s", flush=True)
-    finally:
-        undo()
+    for megabytes in (0.5, 1, 2, 4, 8, 16):
+        files = (
+            _first_megabytes(base, megabytes)
+            if megabytes < 3
+            else scaled_corpus(base, tmp / f"be{megabytes}", megabytes)
+        )
+        mb = sum(p.stat().st_size for p in files) / 1e6
+        one = run_adaptlab(files, tmp / f"be{megabytes}-1.sqlite", 1).wall
+        forked = run_adaptlab(files, tmp / f"be{megabytes}-2f.sqlite", 2, parallel_min_bytes=0).wall
+        undo = spawn_only()
+        try:
+            spawned = run_adaptlab(files, tmp / f"be{megabytes}-2s.sqlite", 2, parallel_min_bytes=0).wall
+        finally:
+            undo()
+        rows.append(
+            {
+                "megabytes": round(mb, 2),
+                "one_process_s": round(one, 3),
+                "two_forked_s": round(forked, 3),
+                "two_spawned_s": round(spawned, 3),
+            }
+        )
+        print(
+            f"break-even {mb:.1f} MB: 1 process {one:.2f}s, 2 forked {forked:.2f}s, 2 spawned {spawned:.2f}s",
+            flush=True,
+        )
     return rows
 
 
@@ -317,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
             "identical": {name: d == reference_digest for name, d in digests.items()},
         },
         "stage_costs_base_corpus": stages,
-        "break_even_two_spawned": even,
+        "break_even_two_processes": even,
     }
     floor_median = statistics.median(r.wall for r in runs["floor"])
     ref_median = statistics.median(r.wall for r in runs["reference_1_process"])

@@ -5,6 +5,7 @@ Each function does one stage, logs one MLflow run and returns a plain report obj
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from adaptlab.config import ChunkingSection, CorpusConfig, ExperimentConfig, Vec
 from adaptlab.corpus.chunking import ChunkingConfig
 from adaptlab.corpus.ingest import FilePreparer, IngestReport, Ingestor, iter_files
 from adaptlab.corpus.loaders.base import LoaderOptions
+from adaptlab.corpus.prepare_pool import PreparePool
 from adaptlab.corpus.store import CorpusStore
 from adaptlab.errors import AdaptlabError
 from adaptlab.eval.retrieval_eval import (
@@ -259,11 +261,14 @@ def ingest(session: Session, paths: Sequence[str | Path], prune: bool = False) -
     params = {"paths": [str(p) for p in resolved], "chunking": chunking.fingerprint(), "prune": prune,
               "workers": workers}
     session.replicas.invalidate()  # ingest may replace chunks and delete their vectors
-    with session.run("ingest", params) as run:
+    # workers are forked before the progress bar's and MLflow's threads start, which would rule fork out
+    with PreparePool(preparer, workers) if workers > 1 else contextlib.nullcontext() as pool, session.run(
+        "ingest", params
+    ) as run:
         files = list(iter_files(resolved, report))
         with make_progress(session.console, unit="files") as progress:
             task = progress.add_task("ingest", total=len(files))
-            ingestor.ingest_files(files, report, workers, on_file=lambda _: progress.advance(task))
+            ingestor.ingest_files(files, report, workers, on_file=lambda _: progress.advance(task), pool=pool)
         if prune:
             ingestor.prune(report)
         run.log_metrics({k: v for k, v in report.as_dict().items() if isinstance(v, (int, float))})

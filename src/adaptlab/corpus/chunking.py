@@ -61,29 +61,34 @@ class SentencePacker:
         return [(w, n) for w, n in zip(words, self.length(words))]
 
     def pack(self, text: str) -> list[str]:
+        return [piece for piece, _ in self.pack_measured(text)]
+
+    def pack_measured(self, text: str) -> list[tuple[str, int]]:
+        """Pieces with their size in the packer's unit (the sum of their sentences' sizes: a piece joins
+        sentences with single spaces, so with word counts this is exactly `len(piece.split())`)."""
         if self.length is count_words:
             words = text.split()
             if len(words) <= self.budget and not _UNUSUAL_SPACE.search(text):
                 # Fits whole: sentences joined with " " are then just the words joined with " ".
-                return [" ".join(words)] if words else []
+                return [(" ".join(words), len(words))] if words else []
         sentences = split_sentences(text)
         if not sentences:
             return []
         units: list[tuple[str, int]] = []
         for sentence, n in zip(sentences, self.length(sentences)):
             units.extend(self._split_long(sentence, self.budget) if n > self.budget else [(sentence, n)])
-        chunks: list[str] = []
+        chunks: list[tuple[str, int]] = []
         current: list[tuple[str, int]] = []
         total = 0
         for sentence, n in units:
             if current and total + n > self.budget:
-                chunks.append(" ".join(s for s, _ in current))
+                chunks.append((" ".join(s for s, _ in current), total))
                 current = self._overlap_tail(current, n)
                 total = sum(k for _, k in current)
             current.append((sentence, n))
             total += n
         if current:
-            chunks.append(" ".join(s for s, _ in current))
+            chunks.append((" ".join(s for s, _ in current), total))
         return chunks
 
     def _overlap_tail(self, current: list[tuple[str, int]], next_size: int) -> list[tuple[str, int]]:
@@ -110,6 +115,7 @@ class Chunker:
     def chunk(self, doc: Document) -> list[Chunk]:
         chunks: list[Chunk] = []
         doc_id = doc.doc_id  # a hash: computed once, not per chunk
+        words = self.length is count_words
         for section in doc.sections:
             heading = section.heading or doc.title
             budget = self.config.size
@@ -118,6 +124,9 @@ class Chunker:
                 budget -= self.length([heading])[0]
             budget = max(budget, self.config.size // 4)
             packer = SentencePacker(budget, self.config.overlap, self.length)
-            for piece in packer.pack(section.text):
-                chunks.append(Chunk(doc_id, len(chunks), piece, heading=heading, page=section.page))
+            for piece, size in packer.pack_measured(section.text):
+                chunk = Chunk(doc_id, len(chunks), piece, heading=heading, page=section.page)
+                if words:
+                    chunk.n_words = size
+                chunks.append(chunk)
         return chunks

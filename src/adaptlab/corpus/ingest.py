@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,15 @@ from adaptlab.corpus.cleaning import clean_text, drop_page_furniture
 from adaptlab.corpus.language import DEFAULT_LANGUAGES, detect_language, detect_languages
 from adaptlab.corpus.loaders import load_file, supported_suffixes
 from adaptlab.corpus.loaders.base import LoadError, LoaderOptions
-from adaptlab.corpus.prepare_pool import PARALLEL_MIN_BYTES, prepare_in_order
-from adaptlab.corpus.store import CorpusStore
+from adaptlab.corpus.prepare_pool import PreparePool, prepare_in_order
+from adaptlab.corpus.store import CorpusStore, DocumentRows, document_rows
 from adaptlab.corpus.types import Chunk, Document, Section
+
+
+# Several files share one commit (a commit costs ~0.25 ms, a small file's whole ingest ~1 ms); a crash
+# loses at most this much finished work, which the next run ingests again (files are committed whole).
+COMMIT_BYTES = 4_000_000
+COMMIT_SECONDS = 1.0
 
 
 @dataclass
@@ -130,7 +138,12 @@ def _leading_text(doc: Document, chars: int) -> str:
 
 @dataclass
 class PreparedFile:
-    """A file after the CPU-heavy part of ingest (load, clean, detect, chunk); picklable for workers."""
+    """A file after the CPU-heavy part of ingest (load, clean, detect, chunk, hash); picklable for workers.
+
+    `rows` are ready for the store (ids, hashes and word counts computed where the file was prepared),
+    so the process that writes does little more than insert them; `docs` is the object form, for
+    preparers that fill that instead (the store builds the rows then).
+    """
 
     path: Path
     source: str
@@ -139,6 +152,10 @@ class PreparedFile:
     docs: list[tuple[Document, list[Chunk]]]
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)
+    rows: list[DocumentRows] | None = None
+
+    def store_rows(self) -> list[DocumentRows]:
+        return self.rows if self.rows is not None else [document_rows(d, c) for d, c in self.docs]
 
 
 @dataclass
@@ -192,8 +209,8 @@ class FilePreparer:
             docs = load_file(Path(source), self.options)
             for doc in docs:
                 doc.source = source  # identity is the absolute path, whatever the cwd
-            result.docs = [(d, c) for d, c in map(self.prepare_document, docs) if c]
-            if not result.docs:
+            result.rows = [document_rows(d, c) for d, c in map(self.prepare_document, docs) if c]
+            if not result.rows:
                 raise LoadError("no text left after cleaning")
         except LoadError as exc:
             result.skipped = str(exc)
@@ -208,12 +225,13 @@ class Ingestor:
     prepared (optionally in worker processes too) and written to the store in input order."""
 
     def __init__(
-        self, store: CorpusStore, preparer: FilePreparer, parallel_min_bytes: int = PARALLEL_MIN_BYTES
+        self, store: CorpusStore, preparer: FilePreparer, parallel_min_bytes: int | None = None
     ) -> None:
         self.store = store
         self.preparer = preparer
         self.fingerprint = preparer.chunking.fingerprint()
-        self.parallel_min_bytes = parallel_min_bytes  # less changed input than this: no worker processes
+        # less changed input than this: no worker processes (default: the pool's own threshold)
+        self.parallel_min_bytes = parallel_min_bytes
 
     def _changed(
         self, files: list[Path], report: IngestReport, on_file: Callable[[Path], None] | None
@@ -243,31 +261,46 @@ class Ingestor:
         report: IngestReport,
         workers: int = 1,
         on_file: Callable[[Path], None] | None = None,
+        pool: PreparePool | None = None,
     ) -> None:
         """Ingest `files`; `workers` > 1 prepares them in that many processes, this one included
-        (the store is written here, in input order). A small batch of changed files stays in-process."""
+        (`pool`'s, when given; the store is written here, in input order). A small batch of changed
+        files stays in-process."""
         jobs = self._changed(files, report, on_file)
-        for prepared in prepare_in_order(self.preparer, jobs, workers, self.parallel_min_bytes):
-            self._write(prepared, report, on_file)
+        conn = self.store.conn
+        written, last_commit = 0, time.monotonic()
+        try:
+            prepared_files = prepare_in_order(
+                self.preparer, jobs, workers, self.parallel_min_bytes, pool=pool
+            )
+            for prepared in prepared_files:
+                written += self._write(conn, prepared, report)
+                if on_file:
+                    on_file(prepared.path)
+                if written >= COMMIT_BYTES or time.monotonic() - last_commit >= COMMIT_SECONDS:
+                    conn.commit()
+                    written, last_commit = 0, time.monotonic()
+        except BaseException:
+            conn.rollback()  # a file half written is never committed; the rolled-back ones ingest next run
+            raise
+        conn.commit()
 
-    def _write(
-        self, prepared: PreparedFile, report: IngestReport, on_file: Callable[[Path], None] | None
-    ) -> None:
+    def _write(self, conn: sqlite3.Connection, prepared: PreparedFile, report: IngestReport) -> int:
+        """Insert one prepared file's rows (uncommitted); returns the input bytes written."""
         report.warnings.extend(prepared.warnings)
         if prepared.skipped is not None:
             report.skipped.append(Skipped(str(prepared.path), prepared.skipped))
-        else:
-            counts = self.store.replace_file(
-                prepared.source, prepared.file_hash, prepared.size, self.fingerprint, prepared.docs
-            )
-            report.files_ingested += 1
-            report.documents_added += counts["added"]
-            report.documents_updated += counts["updated"]
-            report.documents_unchanged += counts["unchanged"]
-            report.documents_removed += counts["removed"]
-            report.chunks_written += counts["chunks"]
-        if on_file:
-            on_file(prepared.path)
+            return 0
+        counts = self.store.write_file(
+            conn, prepared.source, prepared.file_hash, prepared.size, self.fingerprint, prepared.store_rows()
+        )
+        report.files_ingested += 1
+        report.documents_added += counts["added"]
+        report.documents_updated += counts["updated"]
+        report.documents_unchanged += counts["unchanged"]
+        report.documents_removed += counts["removed"]
+        report.chunks_written += counts["chunks"]
+        return prepared.size
 
     def prune(self, report: IngestReport) -> None:
         """Remove documents whose files no longer exist."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from adaptlab.corpus.types import Chunk, Document
 
@@ -65,12 +65,40 @@ class ChunkRecord:
         return f"{self.heading}\n{self.text}" if self.heading else self.text
 
 
-@dataclass
-class DocChange:
-    """What writing one document did."""
+class DocumentRows(NamedTuple):
+    """A document and its chunks as the store's rows, hashes and word counts computed: what worker
+    processes send back (plain tuples pickle fast) and what `CorpusStore.write_file` inserts."""
 
-    status: str  # "added" | "updated" | "unchanged"
-    n_chunks: int
+    doc_id: str
+    text_hash: str
+    fields: tuple[str, str, str, str, str]
+    """source, key, title, lang, metadata as JSON"""
+    chunks: list[tuple[Any, ...]]
+    """(chunk_id, doc_id, ordinal, heading, text, page, lang, words, tokens) per chunk"""
+
+
+def document_rows(doc: Document, chunks: list[Chunk]) -> DocumentRows:
+    doc_id = doc.doc_id
+    metadata = json.dumps(doc.metadata, ensure_ascii=False, default=str)
+    return DocumentRows(
+        doc_id,
+        doc.text_hash,
+        (doc.source, doc.key, doc.title, doc.lang, metadata),
+        [
+            (
+                c.chunk_id,
+                c.doc_id,
+                c.ordinal,
+                c.heading,
+                c.text,
+                c.page,
+                c.lang,
+                len(c.text.split()),
+                c.n_tokens,
+            )
+            for c in chunks
+        ],
+    )
 
 
 class CorpusStore:
@@ -120,68 +148,55 @@ class CorpusStore:
         docs: list[tuple[Document, list[Chunk]]],
     ) -> dict[str, int]:
         """Make the store hold exactly `docs` for `source`, atomically. Returns counts by status."""
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0}
-        keep = {doc.doc_id for doc, _ in docs}
         with self.transaction() as conn:
-            old = [r[0] for r in conn.execute("SELECT doc_id FROM documents WHERE source = ?", (source,))]
-            for doc_id in old:
-                if doc_id not in keep:
-                    self._delete_document(conn, doc_id)
-                    counts["removed"] += 1
-            for doc, chunks in docs:
-                change = self._write_document(conn, doc, chunks, chunking)
-                counts[change.status] += 1
-                counts["chunks"] += change.n_chunks if change.status != "unchanged" else 0
-            conn.execute(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                (source, file_hash, size, chunking, len(docs), time.time()),
+            return self.write_file(
+                conn, source, file_hash, size, chunking, [document_rows(d, c) for d, c in docs]
             )
+
+    def write_file(
+        self,
+        conn: sqlite3.Connection,
+        source: str,
+        file_hash: str,
+        size: int,
+        chunking: str,
+        docs: list[DocumentRows],
+    ) -> dict[str, int]:
+        """`replace_file` for rows built already (by `document_rows`, e.g. in a worker process), inside the
+        caller's transaction: the caller commits, so several files can share one commit."""
+        counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0, "chunks": 0}
+        keep = {doc.doc_id for doc in docs}
+        old = [r[0] for r in conn.execute("SELECT doc_id FROM documents WHERE source = ?", (source,))]
+        for doc_id in old:
+            if doc_id not in keep:
+                self._delete_document(conn, doc_id)
+                counts["removed"] += 1
+        now = time.time()
+        for doc in docs:
+            status = self._write_document(conn, doc, chunking, now)
+            counts[status] += 1
+            counts["chunks"] += len(doc.chunks) if status != "unchanged" else 0
+        conn.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+            (source, file_hash, size, chunking, len(docs), now),
+        )
         return counts
 
-    def _write_document(
-        self, conn: sqlite3.Connection, doc: Document, chunks: list[Chunk], chunking: str
-    ) -> DocChange:
+    def _write_document(self, conn: sqlite3.Connection, doc: DocumentRows, chunking: str, now: float) -> str:
         row = conn.execute(
             "SELECT text_hash, chunking FROM documents WHERE doc_id = ?", (doc.doc_id,)
         ).fetchone()
         if row is not None and row["text_hash"] == doc.text_hash and row["chunking"] == chunking:
-            return DocChange("unchanged", 0)
-        status = "added" if row is None else "updated"
+            return "unchanged"
         if row is not None:
             self._delete_document(conn, doc.doc_id)
+        source, key, title, lang, metadata = doc.fields
         conn.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc.doc_id,
-                doc.source,
-                doc.key,
-                doc.title,
-                doc.text_hash,
-                chunking,
-                doc.lang,
-                json.dumps(doc.metadata, ensure_ascii=False, default=str),
-                len(chunks),
-                time.time(),
-            ),
+            (doc.doc_id, source, key, title, doc.text_hash, chunking, lang, metadata, len(doc.chunks), now),
         )
-        conn.executemany(
-            "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    c.chunk_id,
-                    c.doc_id,
-                    c.ordinal,
-                    c.heading,
-                    c.text,
-                    c.page,
-                    c.lang,
-                    len(c.text.split()),
-                    c.n_tokens,
-                )
-                for c in chunks
-            ],
-        )
-        return DocChange(status, len(chunks))
+        conn.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", doc.chunks)
+        return "added" if row is None else "updated"
 
     def _delete_document(self, conn: sqlite3.Connection, doc_id: str) -> None:
         """Remove a document and its chunks; vectors already written are queued for deletion."""

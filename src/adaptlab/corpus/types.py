@@ -68,6 +68,8 @@ class Chunk:
     page: int | None = None
     lang: str = ""
     n_tokens: int | None = None
+    n_words: int | None = None
+    """set by the word chunker, which counted them already; else counted when stored"""
 
     @property
     def chunk_id(self) -> str:

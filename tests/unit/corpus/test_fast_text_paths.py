@@ -162,6 +162,15 @@ def test_packing_equals_the_reference(budget: int, overlap: int) -> None:
     assert packer.pack(odd) == ref.pack(odd, budget, overlap)
 
 
+@pytest.mark.parametrize(("budget", "overlap"), [(500, 20), (12, 3), (1, 1)])
+def test_packed_word_counts_equal_counting_the_words_again(budget: int, overlap: int) -> None:
+    packer = SentencePacker(budget, overlap)
+    for text in [*CASES, "Ein Satz\u2028mit Trenner. Zweiter Satz."]:
+        for raw in (text, ref.clean_text(text)):
+            for piece, words in packer.pack_measured(raw):
+                assert words == len(piece.split()), repr(piece)
+
+
 def test_language_batch_equals_one_library_call_per_text() -> None:
     texts = (
         [t for t in TRICKY if t]

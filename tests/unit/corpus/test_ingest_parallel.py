@@ -59,9 +59,7 @@ def test_results_come_back_in_input_order_across_batches() -> None:
     assert [p.path for p in got] == [p.path for p in expected]
     for a, b in zip(got, expected):
         assert a.skipped == b.skipped
-        assert [[c.chunk_id for c in chunks] for _, chunks in a.docs] == [
-            [c.chunk_id for c in chunks] for _, chunks in b.docs
-        ]
+        assert a.store_rows() == b.store_rows()  # ids, hashes, texts and word counts, worker or not
 
 
 def test_batches_bound_the_input_bytes_and_keep_order() -> None:
@@ -69,3 +67,30 @@ def test_batches_bound_the_input_bytes_and_keep_order() -> None:
     parts = list(batches(jobs, 10))
     assert [[j[2] for j in part] for part in parts] == [[5, 5], [5], [20], [1, 1]]
     assert [j for part in parts for j in part] == jobs
+
+
+def test_a_pool_made_up_front_forks_and_serves_several_runs() -> None:
+    import threading
+
+    from adaptlab.corpus.prepare_pool import PreparePool
+
+    preparer = FilePreparer(ChunkingConfig("words", 40, 5), LoaderOptions())
+    jobs = [(p, *file_digest(p)) for p in sorted((FIXTURES / "docs").iterdir())]
+    expected = [preparer.prepare(*job).store_rows() for job in jobs]
+    with PreparePool(preparer, workers=2) as pool:
+        assert pool.forked  # no other Python thread runs here, so fork is safe
+        stopped = prepare_in_order(preparer, jobs, 2, min_bytes=0, batch_bytes=700, pool=pool)
+        next(stopped)
+        stopped.close()  # an interrupted run leaves the shared pool usable
+        got = [p.store_rows() for p in prepare_in_order(preparer, jobs, 2, min_bytes=0, pool=pool)]
+    assert got == expected
+    # once another thread runs (a progress bar), a new pool must not fork
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with PreparePool(preparer, workers=2) as pool:
+            assert not pool.forked
+    finally:
+        stop.set()
+        thread.join()
