@@ -161,3 +161,17 @@ def test_a_failing_compile_falls_back_to_eager_kernels(monkeypatch: pytest.Monke
     assert encoder.compiled is False and hidden.shape == (32, 32)
     with torch.inference_mode():
         torch.testing.assert_close(encoder.forward(ids, positions, cu, step.max_length), hidden)
+
+
+def test_packing_needs_an_ampere_or_newer_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from adaptlab.models.engine.fast_encoder import _use_packing
+    from adaptlab.models.engine.packed_bert import varlen_attention_available
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))  # a T4
+    assert not varlen_attention_available("cuda")
+    assert _use_packing("auto", "cuda", _tiny("bert").config) is False
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))  # an H100
+    assert varlen_attention_available("cuda:0")

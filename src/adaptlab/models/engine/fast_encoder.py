@@ -149,7 +149,7 @@ def _use_packing(mode: str, device: str, config: Any) -> bool:
                 f"packing: model type '{getattr(config, 'model_type', '?')}' cannot run packed; use packing: off"
             )
         return True
-    return device.startswith("cuda") and packable(config) and varlen_attention_available()
+    return device.startswith("cuda") and packable(config) and varlen_attention_available(device)
 
 
 class FastEncoder:

@@ -36,11 +36,14 @@ def packable(config: Any) -> bool:
     )
 
 
-def varlen_attention_available() -> bool:
-    """Variable-length flash attention exists in this torch build (CUDA)."""
+def varlen_attention_available(device: str = "cuda") -> bool:
+    """Variable-length flash attention runs here: this torch build has it and the GPU is Ampere or newer
+    (PyTorch's flash kernels need compute capability 8.0; a T4 or V100 keeps the padded path)."""
     import torch
 
-    return torch.cuda.is_available() and hasattr(torch.ops.aten, "_flash_attention_forward")
+    if not (torch.cuda.is_available() and hasattr(torch.ops.aten, "_flash_attention_forward")):
+        return False
+    return torch.cuda.get_device_capability(torch.device(device)) >= (8, 0)
 
 
 @dataclass
