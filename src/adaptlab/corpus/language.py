@@ -80,17 +80,26 @@ def _fasttext_input(sample: str, max_length: int | None, normalize: bool) -> str
 def _allowed_share(
     labels: Sequence[str], scores: Sequence[float], languages: tuple[str, ...]
 ) -> tuple[str, float] | None:
-    """Best allowed language and its share of the allowed candidates' scores; None when none is allowed."""
-    ranked = sorted(
-        ((label.replace("__label__", ""), min(float(score), 1.0)) for label, score in zip(labels, scores)),
-        key=lambda pair: pair[1],
-        reverse=True,
-    )
-    allowed = [(lang, score) for lang, score in ranked if lang in languages]
-    if not allowed:
+    """Best allowed language and its share of the allowed candidates' scores; None when none is allowed.
+
+    fastText lists its labels best first, so one pass gives what sorting by score would: the first of
+    the highest scores wins, and the sum runs in the same order.
+    """
+    best_lang: str | None = None
+    best = total = 0.0
+    for label, score in zip(labels, scores):
+        lang = _LABELS.get(label) or _LABELS.setdefault(label, label.replace("__label__", ""))
+        if lang in languages:
+            value = min(float(score), 1.0)
+            total += value
+            if best_lang is None or value > best:
+                best_lang, best = lang, value
+    if best_lang is None:
         return None
-    total = sum(score for _, score in allowed) or 1.0
-    return allowed[0][0], allowed[0][1] / total
+    return best_lang, best / (total or 1.0)
+
+
+_LABELS: dict[str, str] = {}
 
 
 def _fasttext_guesses(samples: list[str], languages: tuple[str, ...]) -> list[tuple[str, float] | None]:

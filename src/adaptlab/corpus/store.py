@@ -93,7 +93,7 @@ def document_rows(doc: Document, chunks: list[Chunk]) -> DocumentRows:
                 c.text,
                 c.page,
                 c.lang,
-                len(c.text.split()),
+                len(c.text.split()) if c.n_words is None else c.n_words,
                 c.n_tokens,
             )
             for c in chunks

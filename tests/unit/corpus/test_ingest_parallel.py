@@ -26,6 +26,8 @@ def _ingest(tmp: Path, workers: int, preparer: FilePreparer | None = None) -> tu
         files, report, workers=workers, on_file=done.append
     )
     assert sorted(done) == sorted(files)
+    for text, words in store.conn.execute("SELECT text, n_words FROM chunks"):
+        assert words == len(text.split())  # the chunker's count, stored without counting again
     rows = {(r.chunk_id, r.text, r.lang, r.heading, r.page) for r in store.iter_chunks()}
     return report, rows
 
