@@ -50,8 +50,10 @@ class FastEncoderConfig:
     token_budget: int = 65536
     """Padded tokens per batch: larger fills the GPU better, until memory runs out."""
     max_rows: int = 4096
-    block_size: int = 16384
-    """Texts sorted together (better length grouping) and returned together; the pipeline's unit."""
+    block_size: int = 8192
+    """Texts planned and returned together: the pipeline's unit. The first block's tokenising overlaps
+    nothing, so smaller blocks start the GPU sooner: on an H100, jobs of 33k chunks in blocks of 8,192 ran
+    end to end at 94-95 % of the GPU-only rate; 16k chunks in one block of 16,384 at 71 %."""
     min_uniform_rows: int = 32
     """Rows of one exact length batched alone (no mask, no padding) when at least this many; 0: off."""
     shard_size: int = 512
