@@ -125,8 +125,8 @@ class Chunker:
             budget = max(budget, self.config.size // 4)
             packer = SentencePacker(budget, self.config.overlap, self.length)
             for piece, size in packer.pack_measured(section.text):
-                chunk = Chunk(doc_id, len(chunks), piece, heading=heading, page=section.page)
-                if words:
-                    chunk.n_words = size
-                chunks.append(chunk)
+                n_words = size if words else None
+                chunks.append(
+                    Chunk(doc_id, len(chunks), piece, heading=heading, page=section.page, n_words=n_words)
+                )
         return chunks

@@ -72,7 +72,6 @@ class PreparePool:
         self.forked = context.get_start_method() == "fork"
         if self.forked:
             warm_up(preparer.languages)  # loaded once here, shared by every forked worker
-        self.workers = workers
         self.executor = ProcessPoolExecutor(max(1, workers - 1), context, _init_worker, (preparer,))
         if self.forked:
             self.executor.submit(_noop).result()  # a fork pool forks all its workers on the first task

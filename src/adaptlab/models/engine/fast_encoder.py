@@ -183,7 +183,7 @@ class FastEncoder:
         if _use_packing(self.config.packing, self.device, model.config):
             self.packed = PackedEncoder(
                 self.model,
-                self.config.compile is not False,
+                self.device.startswith("cuda") if self.config.compile is None else self.config.compile,
                 self.config.gelu_epilogue,
                 fp8=self.config.dtype == "fp8",
             )
@@ -305,10 +305,11 @@ class FastEncoder:
 
     def _prepare_packed(self, block: TokenizedShard) -> _PackedBlock:
         """Host work for a packed block (feeder thread): steps, their ids/positions/segments, one copy."""
+        assert self.packed is not None
         cfg = self.config
         step_tokens = max(cfg.token_budget, self.max_length)
         # compiled kernels want one shape for every step; eager ones waste less on the last step
-        pad_final_to = None if self.packed is not None and self.packed.compiled else 256
+        pad_final_to = None if self.packed.compiled else 256
         steps = plan_packed(block.lengths, step_tokens, self.max_length, pad_final_to)
         parts = [step_arrays(block.ids, block.offsets, step, self._pad_id) for step in steps]
         token_starts = np.concatenate(([0], np.cumsum([step.tokens for step in steps])))

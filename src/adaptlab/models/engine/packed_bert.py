@@ -91,7 +91,6 @@ class PackedEncoder:
     def __init__(
         self, model: Any, compile: bool = False, gelu_epilogue: bool = False, fp8: bool = False
     ) -> None:
-
         config = model.config
         model.requires_grad_(False)  # inference only; lets compiled pieces skip autograd
         if not packable(config):
