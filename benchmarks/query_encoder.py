@@ -1,7 +1,8 @@
 """A faster query encoder over the model's own document vectors: quality kept and query latency, in one run.
 
 `search.query_encoders: {minilm: onnx-int8}` encodes queries with MiniLM's own fused int8 ONNX export
-(`minilm-onnx-int8` would use the prebuilt zoo graph) while the collection keeps MiniLM's float vectors,
+(`minilm-onnx-int8` would use the prebuilt zoo graph), `{minilm: bf16}` with MiniLM's own weights packed in
+bfloat16 (`models/engine/cpu_packed.py`), while the collection keeps MiniLM's float vectors,
 so nothing is re-embedded. This measures what
 that costs and gains against the plain setting (queries encoded by MiniLM itself, sentence-transformers
 fp32) on the same documents:
@@ -33,6 +34,7 @@ from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.retrieval_eval import DocumentVectorCache, document_text, resolve_datasets
 from adaptlab.jsonio import write_json
 from adaptlab.models.base import Embedder
+from adaptlab.models.engine.cpu_packed import CpuPackedEncoder, fast_bf16_cpu
 from adaptlab.models.loading import load_embedder
 
 SETS = ("xquad-en-en", "xquad-de-de", "xquad-de-en", "laws-heading")
@@ -85,15 +87,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="minilm", help="Model whose document vectors the collection holds.")
     parser.add_argument("--query-encoder", action="append", help="Faster encoder(s) of the same space: a zoo "
-                        "name, an ONNX folder, or onnx-int8 (the model's own export). [default: minilm-onnx-int8, "
-                        "onnx-int8]")
+                        "name, an ONNX folder, onnx-int8 (the model's own export) or bf16 (its weights packed in "
+                        "bfloat16). [default: minilm-onnx-int8, onnx-int8, bf16]")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     cache_dir = Path(".adaptlab/cache")
     documents = load_embedder(args.model, cache_dir)
     encoders = {args.model: documents}
-    for name in args.query_encoder or ["minilm-onnx-int8", "onnx-int8"]:
+    for name in args.query_encoder or ["minilm-onnx-int8", "onnx-int8", "bf16"]:
+        if name == "bf16":  # the model's own weights, packed, bfloat16 (search.query_encoders: bf16)
+            encoders[name] = CpuPackedEncoder(Path(documents.path))
+            continue
         path = cached_export(args.model, name, cache_dir) if name.startswith("onnx-") else name
         encoders[name] = load_embedder(str(path), cache_dir)
     load_before = os.getloadavg()[0]
@@ -101,6 +106,7 @@ def main() -> None:
     result = {
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus",
+        "cpu_bf16_units": fast_bf16_cpu(),
         "load_average": {"start": round(load_before, 2)},
         "documents_encoded_by": args.model,
         "speed_ms": speed(encoders, questions[:: max(1, len(questions) // (8 * args.rounds))], args.rounds),

@@ -97,9 +97,11 @@ class SearchSection(Section):
     )
     query_encoders: dict[str, str] = Field(
         default_factory=dict,
-        description="Per model, a faster encoder for queries in the same vector space: 'onnx-int8' (the "
-        "model's own fused int8 ONNX export, made once into the model cache), an exported folder or a zoo "
-        "name (e.g. minilm-onnx-int8); the collection keeps the model's own document vectors.",
+        description="Per model, a faster encoder for queries in the same vector space: 'auto' (bf16 on a CPU "
+        "with bfloat16 units, else onnx-int8), 'bf16' (the model's "
+        "own weights in bfloat16, queries packed without padding; fastest on CPUs with AMX or AVX512-BF16), "
+        "'onnx-int8' (the model's own fused int8 ONNX export, made once into the model cache), an exported "
+        "folder or a zoo name (e.g. minilm-onnx-int8); the collection keeps the model's own document vectors.",
     )
 
 
@@ -160,6 +162,11 @@ class ServeSection(Section):
     )
     poll_seconds: float = Field(2.0, gt=0, description="How often to check the registry's aliases.")
     drift: DriftSection = Field(default_factory=DriftSection, description="Query drift detection.")
+    query_process: Literal["auto", "on", "off"] = Field(
+        "auto", description="Encode each served model's queries in a child process with its own GIL, so a "
+        "PyTorch encoder does not stall the HTTP thread (see serve/query_process.py); auto: on for models whose "
+        "search.query_encoders entry is (or resolves to) bf16.",
+    )
 
 
 class ExperimentConfig(Section):

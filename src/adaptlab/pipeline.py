@@ -65,6 +65,7 @@ class Session:
     _bm25: WorkspaceBM25 | None = None
     _rerankers: dict[tuple[str, str], Reranker] = field(default_factory=dict)
     _query_embedders: dict[tuple[str, str], Embedder] = field(default_factory=dict)
+    _query_overrides: dict[str, Embedder] = field(default_factory=dict)
     replicas: ReplicaCache = field(default_factory=ReplicaCache)
     """In-process copies of collections (search.in_memory), dropped whenever this session ingests or embeds."""
 
@@ -109,16 +110,22 @@ class Session:
     def query_embedder(self, model: str) -> Embedder:
         """The encoder for `model`'s queries: `search.query_encoders[model]` when set (a faster encoder of the
         same vector space, e.g. its int8 ONNX export), else the model itself."""
-        encoder = self.config.search.query_encoders.get(model)
+        if model in self._query_overrides:
+            return self._query_overrides[model]
+        encoder = self.query_encoder_kind(model)
         if not encoder or encoder == model:
             return self.embedder(model)
         key = (model, encoder)  # resolved once: this runs on every search
         if key not in self._query_embedders:
-            if encoder in ("onnx-int8", "onnx-fp32"):  # the model's own export, made once into the model cache
-                from adaptlab.compress.onnx_export import cached_export
+            documents = self.embedder(model)
+            if encoder == "bf16":  # the model's own weights, packed, in bfloat16 on the CPU
+                queries = cpu_packed_query_encoder(model, documents)
+            else:
+                if encoder in ("onnx-int8", "onnx-fp32"):  # the model's own export, made once into the model cache
+                    from adaptlab.compress.onnx_export import cached_export
 
-                encoder = str(cached_export(model, encoder, self.workspace.model_cache))
-            queries, documents = self.embedder(encoder), self.embedder(model)
+                    encoder = str(cached_export(model, encoder, self.workspace.model_cache))
+                queries = self.embedder(encoder)
             if queries.dim != documents.dim:
                 raise AdaptlabError(
                     f"search.query_encoders: '{encoder}' makes {queries.dim}-d vectors but '{model}' indexes "
@@ -126,6 +133,21 @@ class Session:
                 )
             self._query_embedders[key] = queries
         return self._query_embedders[key]
+
+    def query_encoder_kind(self, model: str) -> str | None:
+        """`search.query_encoders[model]` with `auto` resolved: bf16 where the CPU multiplies bfloat16 in
+        hardware and no GPU is visible, else onnx-int8."""
+        encoder = self.config.search.query_encoders.get(model)
+        if encoder == "auto":
+            from adaptlab.models.engine.cpu_packed import fast_bf16_cpu
+            from adaptlab.models.backends.sentence_transformers_backend import auto_device
+
+            encoder = "bf16" if fast_bf16_cpu() and auto_device() == "cpu" else "onnx-int8"
+        return encoder
+
+    def use_query_embedder(self, model: str, embedder: Embedder) -> None:
+        """From now on `model`'s queries go through `embedder` (the server's out-of-process encoder)."""
+        self._query_overrides[model] = embedder
 
     def dense_retriever(self, model: str) -> DenseRetriever:
         """Dense search for `model`: its query encoder, its collection, and the in-memory copy if configured."""
@@ -206,6 +228,19 @@ class Session:
 
         base = config or self.config.finetune or FinetuneConfig()
         return finetune(self, FinetuneConfig.model_validate({**base.model_dump(), **overrides}))
+
+
+def cpu_packed_query_encoder(model: str, documents: Embedder) -> Embedder:
+    """`query_encoders: {model: bf16}`: the model's own sentence-transformers folder, packed in bfloat16."""
+    from adaptlab.models.engine.cpu_packed import CpuPackedEncoder
+
+    folder = getattr(documents, "path", None)
+    if folder is None:
+        raise AdaptlabError(
+            f"search.query_encoders: bf16 needs a sentence-transformers model; '{model}' is "
+            f"{type(documents).__name__}; use onnx-int8 or leave it out"
+        )
+    return CpuPackedEncoder(Path(folder), name=f"{documents.name} (bf16 queries)")
 
 
 def index_config(cfg: VectorsSection) -> IndexConfig:

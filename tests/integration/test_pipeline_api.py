@@ -79,6 +79,24 @@ def test_a_query_encoder_of_the_same_space_answers_like_the_model(lab) -> None:
     assert session.query_embedder("minilm").name == "minilm"
 
 
+def test_bf16_query_encoder_answers_like_the_model_and_auto_resolves(lab) -> None:
+    from adaptlab.models.engine.cpu_packed import fast_bf16_cpu
+
+    session, _ = lab
+    questions = ["Solarpark Nettonennleistung", "Windenergie an Land", "grid connection of wind farms"]
+    plain = [session.search(q, k=3) for q in questions]
+    session.config.search.query_encoders = {"minilm": "bf16"}
+    try:
+        assert "bf16 queries" in session.query_embedder("minilm").name
+        fast = [session.search(q, k=3) for q in questions]
+        assert [[h.chunk_id for h in f] for f in fast] == [[h.chunk_id for h in p] for p in plain]
+        assert all(abs(a.score - b.score) < 0.01 for f, p in zip(fast, plain) for a, b in zip(f, p))
+        session.config.search.query_encoders = {"minilm": "auto"}
+        assert session.query_encoder_kind("minilm") == ("bf16" if fast_bf16_cpu() else "onnx-int8")
+    finally:
+        session.config.search.query_encoders = {}
+
+
 def test_a_query_encoder_of_another_dimension_is_refused(lab) -> None:
     session, _ = lab
     session.config.search.query_encoders = {"minilm": "use-multilingual"}

@@ -237,8 +237,8 @@ def _confirm_and_cache(
 
 
 def in_memory_speed(data: LabData, autoindex: Callable[[np.ndarray], Any], pairs: int) -> dict[str, Any]:
-    """What `search.in_memory` gives unfiltered searches: the serving process's FAISS copy of the vectors
-    (`vectors.replica`, exact up to 200,000 vectors) against Milvus Lite's AUTOINDEX, side by side, with its
+    """What `search.in_memory` gives unfiltered searches: the serving process's copy of the vectors
+    (`vectors.replica`: exact by one matrix product up to 200,000 vectors) against Milvus Lite's AUTOINDEX, side by side, with its
     recall@10 against exact search. Filtered searches keep going to Milvus (the recommended index)."""
     from adaptlab.vectors.replica import VectorReplica
 
@@ -248,7 +248,7 @@ def in_memory_speed(data: LabData, autoindex: Callable[[np.ndarray], Any], pairs
     found = replica.search(data.queries, K)
     ids = np.array([[int(cid) for cid, _ in hits] + [-1] * (K - len(hits)) for hits in found])
     speed = paired_speed(lambda q: replica.search(q, K), autoindex, data.queries, pairs)
-    return {"setting": "search.in_memory (FAISS copy in the serving process)", "baseline": "AUTOINDEX",
+    return {"setting": "search.in_memory (in-process copy in the serving process)", "baseline": "AUTOINDEX",
             "recall_at_10": round(recall_at_k(ids, data.truth(False)), 4), "build_s": round(build_s, 3),
             "bytes_per_vector": 4 * data.dim, **speed}
 

@@ -19,6 +19,7 @@ from adaptlab.pipeline import SEARCH_MODES, Session, embed, ingest, search
 from adaptlab.rag.generators import Generator, load_generator
 from adaptlab.retrieval.dense import SearchHit
 from adaptlab.retrieval.rerank import DEFAULT_TOP_N
+from adaptlab.serve.query_process import QueryEncoderProcess
 from adaptlab.serve.routing import AliasWatcher, RegistryServing, RoutingTable, Variant
 from adaptlab.serve.worker import Key, StoreWorker
 from adaptlab.vectors.embed_stage import EmbedReport
@@ -50,6 +51,8 @@ class Service:
         self.generator_name = generator
         self.generator: Generator | None = None
         self.worker = StoreWorker(self._search_many)
+        self.query_processes: dict[str, QueryEncoderProcess] = {}
+        self._ready_models: set[str] = set()
         self.serving = serving
         self.on_swap: list[Callable[[RoutingTable], None]] = []
         self.watcher: AliasWatcher | None = None
@@ -84,6 +87,8 @@ class Service:
             self.watcher.stop()
         self.worker.run(self.session.close)
         self.worker.close()
+        for child in self.query_processes.values():
+            child.close()
 
     def check_model(self, model: str | None) -> str:
         """The served model a request names (default: the first); any other is a 404, never loaded."""
@@ -135,6 +140,9 @@ class Service:
         key = (self.check_model(model), mode, k, filter)
         if rerank:
             self.check_reranker(rerank)
+        child = self.query_processes.get(key[0])
+        if child is not None and mode != "bm25" and not (self_query or expand):
+            child.prefetch(query)  # encoded while the worker is busy with the searches queued before it
         if self_query or expand or rerank:
             return self.worker.run(
                 lambda: self._search_many(key, [query], self_query, expand, rerank, rerank_top)[0])
@@ -155,12 +163,26 @@ class Service:
             embed(self.session, model)
 
     def _warm_up(self) -> None:
+        children = self._start_query_processes()
         for model in self.models:
             self.session.embedder(model)
-            self.session.query_embedder(model)
+            if model not in children:
+                self.session.query_embedder(model)
+        for model, child in children.items():
+            self.session.use_query_embedder(model, child.wait_ready())
         _ = self.session.vectors
         if self.session.store.stats()["chunks"]:
             self.session.bm25.index()
+
+    def _start_query_processes(self) -> dict[str, QueryEncoderProcess]:
+        """One query-encoder child per model that `serve.query_process` sends out of process."""
+        config = self.session.config
+        setting = config.serve.query_process
+        wanted = [m for m in self.models
+                  if setting == "on" or (setting == "auto" and self.session.query_encoder_kind(m) == "bf16")]
+        root, settings = str(self.session.workspace.root), config.model_dump(mode="json")
+        self.query_processes = {m: QueryEncoderProcess(root, settings, m) for m in wanted}
+        return self.query_processes
 
     def _health(self) -> dict[str, Any]:
         stats = self.session.store.stats()
@@ -170,7 +192,8 @@ class Service:
             "workspace": str(self.session.workspace.root),
             "corpus": {k: stats[k] for k in ("files", "documents", "chunks", "chunk_languages")},
             "models": [
-                {"name": m, "collection": c, "ready": self.session.vectors.has(c), "vectors": stats["embedded"].get(c, 0)}
+                {"name": m, "collection": c, "ready": self.session.vectors.has(c), "vectors": stats["embedded"].get(c, 0),
+                 "query_process": m in self.query_processes}
                 for m, c in served.items()
             ],
             "collections": [{"name": c["name"], "model": c["model"], "dim": c["dim"],
@@ -198,6 +221,7 @@ class Service:
         return search(self.session, model, queries, k, filter, mode, self_query, expand, llm, rerank, rerank_top)
 
     def _ingest(self, paths: Sequence[Path]) -> tuple[IngestReport, list[EmbedReport]]:
+        self._ready_models.clear()
         report = ingest(self.session, list(paths))
         embedded = [embed(self.session, m) for m in self.served_models] if report.files_ingested else []
         if report.files_ingested:
@@ -205,8 +229,14 @@ class Service:
         return report, embedded
 
     def _require_collection(self, model: str) -> None:
+        """Raise when `model` has no collection. A collection seen once is remembered (a Milvus round trip
+        per search otherwise) until this server ingests, the only way it can change here."""
+        if model in self._ready_models:
+            return
         name = self.session.collection(model)
-        if not self.session.vectors.has(name):
+        if self.session.vectors.has(name):
+            self._ready_models.add(model)
+        else:
             root = self.session.workspace.root
             raise MissingCollectionError(
                 f"model '{model}' has no vectors for this corpus (collection '{name}'); run "

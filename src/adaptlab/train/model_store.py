@@ -27,12 +27,25 @@ def _registry_path(workspace: Workspace) -> Path:
     return workspace.model_cache / REGISTRY
 
 
+_READ: dict[Path, tuple[tuple[int, int], str]] = {}
+"""The registry's text by file, with the (mtime, size) it was read at: a server resolves names per search."""
+
+
 def registered_models(workspace: Workspace) -> dict[str, dict[str, str]]:
-    path = _registry_path(workspace)
-    if not path.is_file():
-        return {}
+    path = workspace.root / "models" / REGISTRY  # not `model_cache`: reading should not create folders
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        info = path.stat()
+    except OSError:
+        return {}
+    stamp = (info.st_mtime_ns, info.st_size)
+    cached = _READ.get(path)
+    if cached is None or cached[0] != stamp:
+        try:
+            cached = _READ[path] = (stamp, path.read_text(encoding="utf-8"))
+        except OSError:
+            return {}
+    try:
+        data = json.loads(cached[1])  # parsed per call: callers may change the dict they get
     except ValueError:
         raise AdaptlabError(f"{path}: corrupt model registry (invalid JSON); delete it and re-register") from None
     return data if isinstance(data, dict) else {}

@@ -3,7 +3,7 @@
 Milvus Lite answers every search through gRPC to its local server process: 2-5 ms per query on two cores
 however small the collection, more than encoding the query with an int8 model. A served workspace's
 collection changes only when this process embeds, so the serving process can keep its vectors in a FAISS
-index (exact inner product up to `EXACT_LIMIT` vectors, HNSW above) and search that instead. Milvus stays
+copy (exact inner products by one matrix product up to `EXACT_LIMIT` vectors, FAISS HNSW above) and search that instead. Milvus stays
 the store of record: filtered searches, L2 collections and every write still go to it, and the copy is
 dropped whenever this process ingests or embeds (`Session` does that), then reloaded on the next search.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -33,13 +34,16 @@ class VectorReplica:
         self.ids = ids
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else 0
+        self.index: Any = None
+        self.matrix: Any = None
         if len(ids) > EXACT_LIMIT:
             self.index = faiss.IndexHNSWFlat(self.dim, 32, faiss.METRIC_INNER_PRODUCT)
             self.index.hnsw.efSearch = 128
-        else:
-            self.index = faiss.IndexFlatIP(max(self.dim, 1))
-        if len(ids):
             self.index.add(vectors)
+        elif len(ids):
+            import torch
+
+            self.matrix = torch.from_numpy(vectors)
         self.load_seconds = load_seconds
 
     @classmethod
@@ -58,18 +62,33 @@ class VectorReplica:
         """(id, score) per query, best first; scores are inner products (cosines for unit vectors)."""
         if not self.ids:
             return [[] for _ in range(len(queries))]
-        import faiss
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        k = min(k, len(self.ids))
+        if self.matrix is not None:
+            scores, rows = self._exact(queries, k)
+        else:
+            import faiss
 
-        threads = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)  # a few dozen queries: OpenMP start-up and spinning cost more than they save
-        try:
-            scores, rows = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, len(self.ids)))
-        finally:
-            faiss.omp_set_num_threads(threads)
+            threads = faiss.omp_get_max_threads()
+            faiss.omp_set_num_threads(1)  # a few dozen queries: OpenMP start-up and spinning cost more than they save
+            try:
+                scores, rows = self.index.search(queries, k)
+            finally:
+                faiss.omp_set_num_threads(threads)
         return [
             [(self.ids[r], float(s)) for r, s in zip(row_ids, row_scores) if r >= 0]
             for row_ids, row_scores in zip(rows, scores)
         ]
+
+
+    def _exact(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """All inner products as one matrix product, then the top k: for the few dozen queries a server
+        batches, 4-6x faster on one core than FAISS's flat index, which below 20 queries scans per query."""
+        import torch
+
+        with torch.inference_mode():
+            top = torch.topk(torch.from_numpy(queries) @ self.matrix.T, k, dim=1)
+        return top.values.numpy(), top.indices.numpy()
 
 
 class ReplicaCache:

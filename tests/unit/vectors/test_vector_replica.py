@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adaptlab.vectors import replica as replica_module
 from adaptlab.vectors.replica import ReplicaCache, VectorReplica
 
 
@@ -19,6 +20,17 @@ def test_replica_ranks_like_exact_cosine_search() -> None:
     expected = np.argsort(-(queries @ docs.T), axis=1)[:, :5]
     assert [[cid for cid, _ in ranking] for ranking in got] == [[ids[j] for j in row] for row in expected]
     assert np.allclose([r[0][1] for r in got], (queries @ docs.T).max(axis=1), atol=1e-5)
+
+
+def test_above_the_exact_limit_the_copy_is_hnsw_and_still_finds_the_nearest(monkeypatch) -> None:
+    rng = np.random.default_rng(1)
+    docs = _unit(rng.normal(size=(300, 16)))
+    monkeypatch.setattr(replica_module, "EXACT_LIMIT", 100)
+    approximate = VectorReplica([f"c{i}" for i in range(300)], docs)
+    assert approximate.matrix is None and approximate.index is not None
+    got = approximate.search(docs[:5], 3)
+    assert [ranking[0][0] for ranking in got] == [f"c{i}" for i in range(5)]  # each vector finds itself
+    assert all(abs(ranking[0][1] - 1.0) < 1e-5 for ranking in got)
 
 
 def test_an_empty_replica_answers_nothing_and_k_is_capped() -> None:

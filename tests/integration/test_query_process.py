@@ -1,0 +1,90 @@
+"""Queries encoded in a spawned child process (`serve.query_process`): the same vectors as in-process,
+prefetching, errors as one line, and a real server that searches through it."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adaptlab.config import ExperimentConfig
+from adaptlab.errors import AdaptlabError
+from adaptlab.models.engine.cpu_packed import CpuPackedEncoder
+from adaptlab.models.resolve import minilm_dir
+from adaptlab.serve.query_process import QueryEncoderProcess
+
+pytestmark = pytest.mark.slow
+QUESTIONS = ["Solarpark Nettonennleistung", "Windenergie an Land", "grid connection of wind farms"]
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    """bfloat16 vectors move by ~1e-3 with the batch they were computed in (the pump batches freely)."""
+    return bool(np.min(np.sum(a * b, axis=-1)) > 0.9999)
+
+
+def _settings(encoder: str = "bf16") -> dict:
+    config = ExperimentConfig()
+    config.search.query_encoders = {"minilm": encoder}
+    return config.model_dump(mode="json")
+
+
+def test_child_encodes_like_the_encoder_in_process_and_serves_prefetches(tmp_path: Path) -> None:
+    child = QueryEncoderProcess(str(tmp_path / "ws"), _settings(), "minilm")
+    try:
+        child.wait_ready()
+        assert child.dim == 384 and "own process" in child.name
+        local = CpuPackedEncoder(minilm_dir()).encode_queries(QUESTIONS)
+        assert _same(child.encode_queries(QUESTIONS), local)
+        for text in QUESTIONS:
+            child.prefetch(text)
+        assert _same(child.encode_queries(QUESTIONS[::-1]), local[::-1])
+        results: dict[int, np.ndarray] = {}
+
+        def ask(i: int) -> None:
+            results[i] = child.encode_queries([QUESTIONS[i % 3]])
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(_same(results[i][0], local[i % 3]) for i in range(9))
+        with pytest.raises(AdaptlabError, match="queries only"):
+            child.encode_documents(QUESTIONS)
+    finally:
+        child.close()
+    assert not child._process.is_alive()
+
+
+def test_a_child_that_cannot_load_its_model_fails_in_one_line(tmp_path: Path) -> None:
+    child = QueryEncoderProcess(str(tmp_path / "ws"), _settings(), "no-such-model")
+    with pytest.raises(AdaptlabError, match="failed to load in its process") as info:
+        child.wait_ready()
+    assert "\n" not in str(info.value)
+    assert not child._process.is_alive()
+
+
+def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> None:
+    httpx = pytest.importorskip("httpx", reason="needs httpx (the dev extra)")
+    pytest.importorskip("fastapi", reason="needs the serve extra: pip install -e '.[serve]'")
+    from integration.serve_server import build_workspace, running_server
+
+    workspace = build_workspace(tmp_path)
+    expected = {}
+    with running_server(workspace) as base, httpx.Client(base_url=base, timeout=120) as client:
+        for q in QUESTIONS:
+            expected[q] = client.get("/search", params={"query": q, "k": 3}).json()["hits"]
+    config = ExperimentConfig()
+    config.search.query_encoders = {"minilm": "bf16"}
+    config.search.in_memory = True
+    with running_server(workspace, config=config) as base, httpx.Client(base_url=base, timeout=120) as client:
+        assert client.get("/health").json()["models"][0]["query_process"] is True
+        for q in QUESTIONS:
+            for mode in ("dense", "hybrid"):
+                hits = client.get("/search", params={"query": q, "k": 3, "mode": mode}).json()["hits"]
+                if mode == "dense":
+                    assert [h["chunk_id"] for h in hits] == [h["chunk_id"] for h in expected[q]]
+                    assert all(abs(a["score"] - b["score"]) < 0.01 for a, b in zip(hits, expected[q]))
+                assert hits
