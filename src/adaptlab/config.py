@@ -91,7 +91,7 @@ class SearchSection(Section):
         "(30 keeps nDCG@10 within 0.01 of 100 on XQuAD and the laws at a fraction of the latency).",
     )
     in_memory: bool = Field(
-        False, description="Answer unfiltered dense searches from an in-process FAISS copy of the collection "
+        False, description="Answer unfiltered dense searches from an in-process copy of the collection "
         "(no Milvus round trip; reloaded after this process ingests or embeds). For serving, when no other "
         "process writes the collection.",
     )

@@ -61,5 +61,5 @@ def test_serve_flags_override_the_config_and_are_validated() -> None:
 def test_shipped_serving_configs_name_query_encoders_of_the_same_model() -> None:
     for name in ("production.yaml", "serve-demo.yaml"):
         cfg = load_config(PRODUCTION.with_name(name))
-        assert cfg.search.query_encoders == {"minilm": "onnx-int8"}
+        assert cfg.search.query_encoders == {"minilm": "auto"} and cfg.serve.query_process == "auto"
         assert cfg.search.hybrid_candidates == 30
