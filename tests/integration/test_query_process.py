@@ -53,6 +53,11 @@ def test_child_encodes_like_the_encoder_in_process_and_serves_prefetches(tmp_pat
         assert all(_same(results[i][0], local[i % 3]) for i in range(9))
         with pytest.raises(AdaptlabError, match="queries only"):
             child.encode_documents(QUESTIONS)
+        child._process.kill()  # a crashed child is started again and the batch asked again
+        child._process.join()
+        with pytest.warns(UserWarning, match="died"):
+            assert _same(child.encode_queries(QUESTIONS), local)
+        assert child.restarts == 1
     finally:
         child.close()
     assert not child._process.is_alive()

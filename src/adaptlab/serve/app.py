@@ -46,6 +46,7 @@ from adaptlab.serve.schemas import (
     SearchResponse,
     hit_fields,
 )
+from adaptlab.serve.query_process import EncoderProcessError
 from adaptlab.serve.service import MissingCollectionError, NotFoundError, Service
 from adaptlab.serve.uploads import upload_path
 
@@ -282,7 +283,8 @@ def _add_error_handlers(app: FastAPI) -> None:
     """User mistakes as JSON 4xx: bad input 400, unknown model 404, missing vectors 409, too slow 504."""
 
     async def adaptlab_error(_: Request, exc: Exception) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, MissingCollectionError) else 400
+        status = (404 if isinstance(exc, NotFoundError) else 409 if isinstance(exc, MissingCollectionError)
+                  else 503 if isinstance(exc, EncoderProcessError) else 400)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     async def timeout(_: Request, exc: Exception) -> JSONResponse:

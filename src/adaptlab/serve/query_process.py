@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -62,6 +63,10 @@ def _child(conn: Connection, workspace: str, config: dict[str, Any], model: str,
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+class EncoderProcessError(AdaptlabError):
+    """The query encoder's child process failed: a server fault (503), not the request's."""
+
+
 class QueryEncoderProcess(Embedder):
     """`model`'s query encoder running in a spawned child process.
 
@@ -73,39 +78,47 @@ class QueryEncoderProcess(Embedder):
     """
 
     def __init__(self, workspace: str, config: dict[str, Any], model: str, threads: int = 1) -> None:
-        context = multiprocessing.get_context("spawn")  # the server has threads: forking it is unsafe
-        self._conn, child_conn = context.Pipe()
-        self._process = context.Process(
-            target=_child,
-            args=(child_conn, workspace, config, model, threads),
-            name=f"adaptlab-queries-{model}",
-            daemon=True,
-        )
-        self._process.start()
-        child_conn.close()
+        self._args = (workspace, config, model, threads)
         self.model = model
         self.name = f"{model} (starting)"
+        self.restarts = 0
         self._ready = False
         self._waiting: queue.SimpleQueue[tuple[str, Future[np.ndarray]] | None] = queue.SimpleQueue()
         self._prefetched: OrderedDict[str, Future[np.ndarray]] = OrderedDict()
         self._lock = threading.Lock()
         self._pump_thread: threading.Thread | None = None
+        self._spawn()
+
+    def _spawn(self) -> None:
+        context = multiprocessing.get_context("spawn")  # the server has threads: forking it is unsafe
+        self._conn, child_conn = context.Pipe()
+        self._process = context.Process(
+            target=_child, args=(child_conn, *self._args), name=f"adaptlab-queries-{self.model}", daemon=True
+        )
+        self._process.start()
+        child_conn.close()
+
+    def _handshake(self) -> None:
+        """Wait for the child's "ready" (or its one-line error)."""
+        if not self._conn.poll(START_SECONDS):
+            self._stop_child()
+            raise EncoderProcessError(
+                f"query encoder process for '{self.model}' did not start in {START_SECONDS:.0f} s"
+            )
+        reply = self._receive()
+        if reply[0] == "error":
+            self._stop_child()
+            raise EncoderProcessError(
+                f"query encoder for '{self.model}' failed to load in its process: {reply[1]}"
+            )
+        _, name, self.dim, self.max_seq_length = reply
+        self.name = f"{name} (own process)"
 
     def wait_ready(self) -> QueryEncoderProcess:
         """Block until the child has loaded its encoder (the parent loads its own models meanwhile)."""
         if self._ready:
             return self
-        if not self._conn.poll(START_SECONDS):
-            self.close()
-            raise AdaptlabError(
-                f"query encoder process for '{self.model}' did not start in {START_SECONDS:.0f} s"
-            )
-        reply = self._receive()
-        if reply[0] == "error":
-            self.close()
-            raise AdaptlabError(f"query encoder for '{self.model}' failed to load in its process: {reply[1]}")
-        _, name, self.dim, self.max_seq_length = reply
-        self.name = f"{name} (own process)"
+        self._handshake()
         self._ready = True
         self._pump_thread = threading.Thread(target=self._pump, name=f"adaptlab-queries-{self.model}", daemon=True)
         self._pump_thread.start()
@@ -157,32 +170,54 @@ class QueryEncoderProcess(Embedder):
                 item = False
             live = [(text, future) for text, future in batch if future.set_running_or_notify_cancel()]
             try:
-                self._conn.send([text for text, _ in live])
-                status, payload = self._receive()
-                if status != "ok":
-                    raise AdaptlabError(f"query encoder process for '{self.model}': {payload}")
-            except Exception as exc:  # every query of the batch gets the error; the server answers 5xx
+                vectors = self._round_trip([text for text, _ in live])
+            except Exception as exc:  # every query of the batch gets the error; the server answers 503
                 for _, future in live:
-                    future.set_exception(exc if isinstance(exc, AdaptlabError) else AdaptlabError(
-                        f"query encoder process for '{self.model}' is gone: {exc}"))
+                    future.set_exception(exc if isinstance(exc, EncoderProcessError) else EncoderProcessError(
+                        f"query encoder process for '{self.model}': {exc}"))
             else:
-                for (_, future), vector in zip(live, payload):
+                for (_, future), vector in zip(live, vectors):
                     future.set_result(vector)
             if item is False:
                 item = self._waiting.get()
+
+    def _round_trip(self, texts: list[str]) -> np.ndarray:
+        """The child's vectors for `texts`; a child that died is started again once and asked again."""
+        for attempt in (0, 1):
+            try:
+                self._conn.send(texts)
+                status, payload = self._receive()
+            except (OSError, EOFError, EncoderProcessError):
+                if attempt or self._process.is_alive():
+                    raise
+                self.restarts += 1
+                warnings.warn(f"query encoder process for '{self.model}' died "
+                              f"(exit code {self._process.exitcode}); starting it again", stacklevel=2)
+                self._conn.close()
+                self._spawn()
+                self._handshake()
+                continue
+            if status != "ok":
+                raise EncoderProcessError(f"query encoder process for '{self.model}': {payload}")
+            return payload
+        raise AssertionError("unreachable")
 
     def _receive(self) -> Any:
         try:
             return self._conn.recv()
         except (EOFError, OSError) as exc:
+            self._process.join(timeout=1)
             code = self._process.exitcode
-            raise AdaptlabError(f"query encoder process for '{self.model}' stopped (exit code {code})") from exc
+            raise EncoderProcessError(f"query encoder process for '{self.model}' stopped (exit code {code})") from exc
 
     def close(self) -> None:
         """Stop the pump, close the pipe (the child exits on its own) and reap the child."""
         if self._pump_thread is not None:
             self._waiting.put(None)
             self._pump_thread.join(timeout=10)
+        self._stop_child()
+
+    def _stop_child(self) -> None:
         self._conn.close()
         self._process.join(timeout=10)
         if self._process.is_alive():
