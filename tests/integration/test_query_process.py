@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from adaptlab.config import ExperimentConfig
 from adaptlab.errors import AdaptlabError
@@ -84,6 +85,7 @@ def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> No
     config = ExperimentConfig()
     config.search.query_encoders = {"minilm": "bf16"}
     config.search.in_memory = True
+    threads = torch.get_num_threads()
     with running_server(workspace, config=config) as base, httpx.Client(base_url=base, timeout=120) as client:
         assert client.get("/health").json()["models"][0]["query_process"] is True
         for q in QUESTIONS:
@@ -93,3 +95,4 @@ def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> No
                     assert [h["chunk_id"] for h in hits] == [h["chunk_id"] for h in expected[q]]
                     assert all(abs(a["score"] - b["score"]) < 0.01 for a, b in zip(hits, expected[q]))
                 assert hits
+    assert torch.get_num_threads() == threads  # the closed app gave PyTorch its threads back

@@ -53,6 +53,7 @@ class Service:
         self.worker = StoreWorker(self._search_many)
         self.query_processes: dict[str, QueryEncoderProcess] = {}
         self._ready_models: set[str] = set()
+        self._torch_threads = 0
         self.serving = serving
         self.on_swap: list[Callable[[RoutingTable], None]] = []
         self.watcher: AliasWatcher | None = None
@@ -85,6 +86,7 @@ class Service:
     def close(self) -> None:
         if self.watcher:
             self.watcher.stop()
+        self.worker.run(self._restore_threads)
         self.worker.run(self.session.close)
         self.worker.close()
         for child in self.query_processes.values():
@@ -175,14 +177,30 @@ class Service:
             self.session.bm25.index()
 
     def _start_query_processes(self) -> dict[str, QueryEncoderProcess]:
-        """One query-encoder child per model that `serve.query_process` sends out of process."""
+        """One query-encoder child per model that `serve.query_process` sends out of process.
+
+        Runs on the store worker. With children encoding the queries, PyTorch here gets one thread: what
+        this process still computes, the in-memory search's matrix product, is small, and a second thread
+        spinning between those products took as much CPU as the HTTP thread on two cores."""
         config = self.session.config
         setting = config.serve.query_process
         wanted = [m for m in self.models
                   if setting == "on" or (setting == "auto" and self.session.query_encoder_kind(m) == "bf16")]
         root, settings = str(self.session.workspace.root), config.model_dump(mode="json")
         self.query_processes = {m: QueryEncoderProcess(root, settings, m) for m in wanted}
+        if self.query_processes:
+            import torch
+
+            self._torch_threads = torch.get_num_threads()
+            torch.set_num_threads(1)
         return self.query_processes
+
+    def _restore_threads(self) -> None:
+        """Give PyTorch its threads back (an app closed inside a longer-lived process, such as tests)."""
+        if self._torch_threads:
+            import torch
+
+            torch.set_num_threads(self._torch_threads)
 
     def _health(self) -> dict[str, Any]:
         stats = self.session.store.stats()
