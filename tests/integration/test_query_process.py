@@ -21,8 +21,9 @@ QUESTIONS = ["Solarpark Nettonennleistung", "Windenergie an Land", "grid connect
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    """bfloat16 vectors move by ~1e-3 with the batch they were computed in (the pump batches freely)."""
-    return bool(np.min(np.sum(a * b, axis=-1)) > 0.9999)
+    """bfloat16 vectors move by ~1e-4 in cosine with the batch they were computed in (the pump batches
+    freely), and the in-process encoder may have fallen back to float32 (cpu_packed.bf16_products_correct)."""
+    return bool(np.min(np.sum(a * b, axis=-1)) > 0.999)
 
 
 def _settings(encoder: str = "bf16") -> dict:

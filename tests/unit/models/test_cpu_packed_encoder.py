@@ -70,3 +70,39 @@ def test_unknown_dtype_is_a_one_line_error() -> None:
 
     with pytest.raises(AdaptlabError, match="dtype 'fp8' unknown"):
         CpuPackedEncoder(minilm_dir(), dtype="fp8")
+
+
+def test_a_process_whose_bf16_products_are_wrong_falls_back_to_fp32(monkeypatch: pytest.MonkeyPatch,
+                                                                     reference: np.ndarray) -> None:
+    monkeypatch.setattr(cpu_packed, "bf16_products_correct", lambda: False)
+    with pytest.warns(UserWarning, match="encoding in float32"):
+        encoder = CpuPackedEncoder(minilm_dir(), dtype="bf16")
+    assert encoder.dtype == "fp32"
+    assert float(np.min(np.sum(encoder.encode_queries(TEXTS) * reference, axis=1))) >= 0.99999
+
+
+def test_the_bf16_check_catches_the_broken_thread_after_a_font_was_loaded(tmp_path: Path) -> None:
+    """The real case, in a fresh interpreter: PIL loads a font before PyTorch's first bf16 product."""
+    import subprocess
+    import sys
+
+    from adaptlab.ocr.synthetic import find_font
+
+    font = find_font()
+    if font is None:
+        pytest.skip("no TrueType font found; apt-get install fonts-dejavu-core")
+    script = (
+        f"from PIL import ImageFont; ImageFont.truetype({str(font)!r}, 20)\n"
+        "import torch; torch.set_num_threads(2)\n"
+        "from adaptlab.models.engine.cpu_packed import CpuPackedEncoder, bf16_products_correct\n"
+        "from adaptlab.models.resolve import minilm_dir\n"
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "ok = bf16_products_correct(); e = CpuPackedEncoder(minilm_dir(), dtype='bf16')\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "ref = SentenceTransformer(str(minilm_dir()), device='cpu').encode(['Marktprämie'], normalize_embeddings=True)\n"
+        "print(ok, e.dtype, float((e.encode_queries(['Marktprämie']) * ref).sum()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ok, dtype, cosine = out.stdout.split()[-3:]
+    assert dtype == ("bf16" if ok == "True" else "fp32") and float(cosine) > 0.999  # vectors stay right

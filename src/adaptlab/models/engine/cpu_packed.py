@@ -46,6 +46,23 @@ def fast_bf16_cpu() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+def bf16_products_correct() -> bool:
+    """True when a bfloat16 matrix product split over PyTorch's threads agrees with float32 here.
+
+    Seen on this project's machines (torch 2.13, AMX): once PIL has loaded a TrueType font, and before
+    the process's first bfloat16 product, oneDNN's products come back wrong in the columns that
+    PyTorch's second thread computes (zeros or garbage), while one thread and float32 stay right. So
+    the encoder checks before trusting bfloat16 and falls back to float32 when the check fails."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(64, 384, generator=generator)
+    w = torch.randn(1536, 384, generator=generator)
+    reference = a @ w.T
+    got = (a.bfloat16() @ w.bfloat16().T).float()
+    return bool((got - reference).abs().max() <= 0.02 * reference.abs().max())
+
+
 class CpuPackedEncoder(Embedder):
     """A sentence-transformers folder (BERT, RoBERTa or XLM-R; mean or CLS pooling) run packed on CPU.
 
@@ -66,6 +83,14 @@ class CpuPackedEncoder(Embedder):
                 "use query_encoders: onnx-int8 here",
                 stacklevel=2,
             )
+        if dtype == "bf16" and not bf16_products_correct():
+            warnings.warn(
+                "bfloat16 matrix products are wrong in this process (see cpu_packed.bf16_products_correct); "
+                "encoding in float32 instead",
+                stacklevel=2,
+            )
+            dtype = "fp32"
+        self.dtype = dtype
         folder = Path(folder)
         self.layout = read_layout(folder)
         model = AutoModel.from_pretrained(
