@@ -238,8 +238,8 @@ def _confirm_and_cache(
 
 def in_memory_speed(data: LabData, autoindex: Callable[[np.ndarray], Any], pairs: int) -> dict[str, Any]:
     """What `search.in_memory` gives unfiltered searches: the serving process's copy of the vectors
-    (`vectors.replica`: exact by one matrix product up to 200,000 vectors) against Milvus Lite's AUTOINDEX, side by side, with its
-    recall@10 against exact search. Filtered searches keep going to Milvus (the recommended index)."""
+    (`vectors.replica`: exact by one matrix product up to 200,000 vectors) against Milvus Lite's
+    AUTOINDEX, side by side, with its recall@10 against exact search. Filtered searches keep going to Milvus (the recommended index)."""
     from adaptlab.vectors.replica import VectorReplica
 
     start = time.perf_counter()

@@ -120,7 +120,9 @@ class QueryEncoderProcess(Embedder):
             return self
         self._handshake()
         self._ready = True
-        self._pump_thread = threading.Thread(target=self._pump, name=f"adaptlab-queries-{self.model}", daemon=True)
+        self._pump_thread = threading.Thread(
+            target=self._pump, name=f"adaptlab-queries-{self.model}", daemon=True
+        )
         self._pump_thread.start()
         return self
 
@@ -131,7 +133,9 @@ class QueryEncoderProcess(Embedder):
                 return
             future: Future[np.ndarray] = Future()
             self._prefetched[text] = future
-            while len(self._prefetched) > PREFETCH_LIMIT:  # requests that never searched (cancelled, rewritten)
+            while (
+                len(self._prefetched) > PREFETCH_LIMIT
+            ):  # requests that never searched (cancelled, rewritten)
                 self._prefetched.popitem(last=False)
         self._waiting.put((text, future))
 
@@ -173,8 +177,11 @@ class QueryEncoderProcess(Embedder):
                 vectors = self._round_trip([text for text, _ in live])
             except Exception as exc:  # every query of the batch gets the error; the server answers 503
                 for _, future in live:
-                    future.set_exception(exc if isinstance(exc, EncoderProcessError) else EncoderProcessError(
-                        f"query encoder process for '{self.model}': {exc}"))
+                    future.set_exception(
+                        exc
+                        if isinstance(exc, EncoderProcessError)
+                        else EncoderProcessError(f"query encoder process for '{self.model}': {exc}")
+                    )
             else:
                 for (_, future), vector in zip(live, vectors):
                     future.set_result(vector)
@@ -191,8 +198,11 @@ class QueryEncoderProcess(Embedder):
                 if attempt or self._process.is_alive():
                     raise
                 self.restarts += 1
-                warnings.warn(f"query encoder process for '{self.model}' died "
-                              f"(exit code {self._process.exitcode}); starting it again", stacklevel=2)
+                warnings.warn(
+                    f"query encoder process for '{self.model}' died "
+                    f"(exit code {self._process.exitcode}); starting it again",
+                    stacklevel=2,
+                )
                 self._conn.close()
                 self._spawn()
                 self._handshake()
@@ -208,7 +218,9 @@ class QueryEncoderProcess(Embedder):
         except (EOFError, OSError) as exc:
             self._process.join(timeout=1)
             code = self._process.exitcode
-            raise EncoderProcessError(f"query encoder process for '{self.model}' stopped (exit code {code})") from exc
+            raise EncoderProcessError(
+                f"query encoder process for '{self.model}' stopped (exit code {code})"
+            ) from exc
 
     def close(self) -> None:
         """Stop the pump, close the pipe (the child exits on its own) and reap the child."""

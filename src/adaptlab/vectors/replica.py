@@ -2,8 +2,9 @@
 
 Milvus Lite answers every search through gRPC to its local server process: 2-5 ms per query on two cores
 however small the collection, more than encoding the query with an int8 model. A served workspace's
-collection changes only when this process embeds, so the serving process can keep its vectors in a FAISS
-copy (exact inner products by one matrix product up to `EXACT_LIMIT` vectors, FAISS HNSW above) and search that instead. Milvus stays
+collection changes only when this process embeds, so the serving process can keep its vectors in memory
+(exact inner products by one matrix product up to `EXACT_LIMIT` vectors, a FAISS HNSW index above) and
+search that instead. Milvus stays
 the store of record: filtered searches, L2 collections and every write still go to it, and the copy is
 dropped whenever this process ingests or embeds (`Session` does that), then reloaded on the next search.
 """
@@ -20,7 +21,7 @@ from adaptlab.models.base import l2_normalize
 from adaptlab.vectors.milvus_store import MilvusVectorStore
 
 EXACT_LIMIT = 200_000
-"""Up to this many vectors the copy is exact (IndexFlatIP); above it HNSW (M 32, efSearch 128)."""
+"""Up to this many vectors the copy is exact (one matrix product); above it FAISS HNSW (M 32, efSearch 128)."""
 PAGE = 4096
 Ranking = list[tuple[str, float]]
 
@@ -79,7 +80,6 @@ class VectorReplica:
             [(self.ids[r], float(s)) for r, s in zip(row_ids, row_scores) if r >= 0]
             for row_ids, row_scores in zip(rows, scores)
         ]
-
 
     def _exact(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """All inner products as one matrix product, then the top k: for the few dozen queries a server

@@ -42,7 +42,9 @@ def test_vectors_match_sentence_transformers(reference: np.ndarray, dtype: str, 
     assert np.allclose(encoder.encode_documents(TEXTS), got)  # MiniLM has no prompts
 
 
-def test_batching_step_split_and_shape_rounding_do_not_change_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batching_step_split_and_shape_rounding_do_not_change_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     encoder = CpuPackedEncoder(minilm_dir(), dtype="fp32")
     together = encoder.encode_queries(TEXTS)
     alone = np.vstack([encoder.encode_queries([t]) for t in TEXTS])
@@ -61,8 +63,12 @@ def test_the_query_prompt_of_the_folder_is_applied(tmp_path: Path) -> None:
         json.dumps({"prompts": {"query": "query: ", "document": "passage: "}}), encoding="utf-8"
     )
     prompted, plain = CpuPackedEncoder(folder, dtype="fp32"), CpuPackedEncoder(minilm_dir(), dtype="fp32")
-    assert np.allclose(prompted.encode_queries(["Marktprämie"]), plain.encode_queries(["query: Marktprämie"]), atol=1e-5)
-    assert np.allclose(prompted.encode_documents(["Marktprämie"]), plain.encode_queries(["passage: Marktprämie"]), atol=1e-5)
+    assert np.allclose(
+        prompted.encode_queries(["Marktprämie"]), plain.encode_queries(["query: Marktprämie"]), atol=1e-5
+    )
+    assert np.allclose(
+        prompted.encode_documents(["Marktprämie"]), plain.encode_queries(["passage: Marktprämie"]), atol=1e-5
+    )
 
 
 def test_unknown_dtype_is_a_one_line_error() -> None:
@@ -72,8 +78,9 @@ def test_unknown_dtype_is_a_one_line_error() -> None:
         CpuPackedEncoder(minilm_dir(), dtype="fp8")
 
 
-def test_a_process_whose_bf16_products_are_wrong_falls_back_to_fp32(monkeypatch: pytest.MonkeyPatch,
-                                                                     reference: np.ndarray) -> None:
+def test_a_process_whose_bf16_products_are_wrong_falls_back_to_fp32(
+    monkeypatch: pytest.MonkeyPatch, reference: np.ndarray
+) -> None:
     monkeypatch.setattr(cpu_packed, "bf16_products_correct", lambda: False)
     with pytest.warns(UserWarning, match="encoding in float32"):
         encoder = CpuPackedEncoder(minilm_dir(), dtype="bf16")

@@ -1,9 +1,9 @@
 """Short texts on a CPU in bfloat16, packed: the query encoder a serving process wants.
 
 A search server encodes a few dozen short queries per batch. The padded Hugging Face forward spends
-most of that in Python around small float32 products. Here the queries of a batch are laid end to end (no padding), the transformer runs
-through `PackedEncoder` with bfloat16 weights, whose matrix products use the CPU's AMX / AVX512-BF16
-units through oneDNN, and attention runs per query. On a 2-core Sapphire Rapids host
+most of that in Python around small float32 products. Here the queries of a batch are laid end to end
+(no padding), the transformer runs through `PackedEncoder` with bfloat16 weights, whose matrix products
+use the CPU's AMX / AVX512-BF16 units through oneDNN, and attention runs per query. On a 2-core Sapphire Rapids host
 (`benchmarks/query_encoder.py`, same run): 32 MiniLM-L6 queries in 70 ms against 115 ms for its fused
 int8 ONNX graph and 195 ms for sentence-transformers in float32, with nDCG@10 kept at 99.7-100 %; a
 single query is slower than int8 ONNX (16 ms against 4), so this pays where queries arrive together.
@@ -42,7 +42,9 @@ def fast_bf16_cpu() -> bool:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    flags = next(
+        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []
+    )
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
@@ -111,7 +113,7 @@ class CpuPackedEncoder(Embedder):
         self.tokenizer.enable_truncation(max_length=self.max_seq_length)
         self.name = name or str(folder)
         self.dim = int(model.config.hidden_size)
-        self.query_prompt = _query_prompt(folder)
+        self.query_prompt = self.layout.query_prompt
         self.pad_id = int(getattr(model.config, "pad_token_id", None) or 0)
 
     def _tokenizer(self, tokenizer_class: Any) -> Any:
@@ -125,7 +127,9 @@ class CpuPackedEncoder(Embedder):
             None,
         )
         if backend is None:
-            raise AdaptlabError(f"{self.layout.transformer_dir}: the packed encoder needs a fast (Rust) tokenizer")
+            raise AdaptlabError(
+                f"{self.layout.transformer_dir}: the packed encoder needs a fast (Rust) tokenizer"
+            )
         with tempfile.TemporaryDirectory(prefix="adaptlab-tokenizer-") as scratch:
             path = Path(scratch) / "tokenizer.json"
             backend.save(str(path))
@@ -180,18 +184,3 @@ class CpuPackedEncoder(Embedder):
             hidden = self.encoder.forward(ids, positions, cu, longest)
             pooled = pool_segments(hidden, segments, cu, len(rows) - bool(filler), self.layout.pooling)
         return pooled.numpy()
-
-
-def _query_prompt(folder: Path) -> str:
-    import json
-
-    path = folder / "config_sentence_transformers.json"
-    if not path.is_file():
-        return ""
-    try:
-        prompts = json.loads(path.read_text(encoding="utf-8")).get("prompts", {})
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AdaptlabError(f"{path}: cannot read ({exc})") from exc
-    return str(prompts.get("query") or "")
-
-

@@ -1,5 +1,5 @@
 """What the engine needs from a sentence-transformers folder, read from its JSON files (no ST import):
-where the transformer and tokenizer live, the pooling mode, normalisation, window and document prompt."""
+where the transformer and tokenizer live, the pooling mode, normalisation, window and prompts."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class EncoderLayout:
     normalize: bool
     max_length: int
     document_prompt: str
+    query_prompt: str = ""
 
 
 def _read_json(path: Path) -> dict:
@@ -83,5 +84,6 @@ def read_layout(folder: Path) -> EncoderLayout:
     prompt = str(prompts.get("document") or prompts.get("passage") or "")
     tok = transformer_dir / "tokenizer.json"
     return EncoderLayout(
-        transformer_dir, tok if tok.is_file() else None, pooling, normalize, max_length, prompt
+        transformer_dir, tok if tok.is_file() else None, pooling, normalize, max_length, prompt,
+        str(prompts.get("query") or ""),
     )
