@@ -41,23 +41,31 @@ def test_index_lab_recommends_and_writes_config(workspace: Path, tmp_path: Path)
         timeout=900,
     )
     assert done.returncode == 0, done.stderr
-    assert "recommended: HNSW" in done.stdout and "query cache: hit rate" in done.stdout
-    assert "side by side with AUTOINDEX" in done.stdout and "search.in_memory (FAISS copy" in done.stdout
     report = json.loads((out / "index_lab.json").read_text(encoding="utf-8"))
     assert report["data"]["vectors"] == 1460 and report["data"]["queries"] == 40
     assert {r["index_type"] for r in report["results"]} == {"AUTOINDEX", "HNSW", "BINARY"}
     best = report["recommended"]
     assert best["recall_at_10"] >= 0.95 and best["filtered_recall_at_10"] >= 0.95
+    # the rule, not a winner: which of AUTOINDEX and HNSW is faster on 1,460 vectors is timing noise on a
+    # loaded machine, so the test checks that the fastest qualifying Milvus setting is the one recommended
+    qualifying = [r for r in report["results"] if r["engine"] == "milvus" and r["recall_at_10"] >= 0.95
+                  and r["filtered_recall_at_10"] >= 0.95]
+    assert best["qps_1"] == max(r["qps_1"] for r in qualifying)
+    assert f"recommended: {best['setting']}" in done.stdout and "query cache: hit rate" in done.stdout
     assert (
         report["cache"]["hit_rate"] > 0.5
         and report["cache"]["qps_with_cache"] > report["cache"]["qps_without_cache"]
     )
-    memory = report["paired_vs_autoindex"]["in_memory"]
-    assert memory["recall_at_10"] == 1.0 and memory["pairs"] > 0  # an exact copy: nothing lost
     written = load_config(config)
-    assert written.name == "mine" and written.vectors.index_type == "HNSW"
-    assert written.search.in_memory is (memory["speedup_qps_1"] > 1)
+    assert written.name == "mine" and written.vectors.index_type == best["index_type"]
     assert written.vectors.search_params == best["search_params"]
+    if best["index_type"] == "AUTOINDEX":  # nothing to compare it with side by side
+        assert not report["paired_vs_autoindex"] and "side by side" not in done.stdout
+    else:
+        assert "side by side with AUTOINDEX" in done.stdout and "search.in_memory (in-process copy" in done.stdout
+        memory = report["paired_vs_autoindex"]["in_memory"]
+        assert memory["recall_at_10"] == 1.0 and memory["pairs"] > 0  # an exact copy: nothing lost
+        assert written.search.in_memory is (memory["speedup_qps_1"] > 1)
     png = (out / "index_lab.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
 

@@ -152,7 +152,7 @@ def index_lab_command(
             )
             if m := c.get("in_memory"):
                 console.print(
-                    f"search.in_memory (FAISS copy in the server, recall@10 {m['recall_at_10']:.3f}): p50 "
+                    f"search.in_memory (in-process copy in the server, recall@10 {m['recall_at_10']:.3f}): p50 "
                     f"{m['p50_ms']} vs {m['baseline_p50_ms']} ms ({m['speedup_qps_1']}× at batch 1), batched "
                     f"{m['qps_batch']} vs {m['baseline_qps_batch']} q/s ({m['speedup_qps_batch']}×)"
                 )
