@@ -38,7 +38,8 @@ PREFETCH_LIMIT = 1024
 
 
 def _child(conn: Connection, workspace: str, config: dict[str, Any], model: str, threads: int) -> None:
-    """The child's loop: build the query encoder, then answer ("queries", texts) until the pipe closes."""
+    """The child's loop: build the query encoder, then answer each list of texts with ("ok", vectors) or
+    ("error", line) until the pipe closes."""
     import torch
 
     from adaptlab.config import ExperimentConfig
@@ -133,9 +134,7 @@ class QueryEncoderProcess(Embedder):
                 return
             future: Future[np.ndarray] = Future()
             self._prefetched[text] = future
-            while (
-                len(self._prefetched) > PREFETCH_LIMIT
-            ):  # requests that never searched (cancelled, rewritten)
+            while len(self._prefetched) > PREFETCH_LIMIT:  # requests that never searched: cancelled, rewritten
                 self._prefetched.popitem(last=False)
         self._waiting.put((text, future))
 
@@ -158,35 +157,34 @@ class QueryEncoderProcess(Embedder):
 
     def _pump(self) -> None:
         """Send every waiting query to the child as one batch (at most BATCH_LIMIT) and settle them."""
-        item = self._waiting.get()
-        while item is not None:
-            batch = [item]
+        stop = False
+        while not stop and (first := self._waiting.get()) is not None:
+            batch = [first]
             while len(batch) < BATCH_LIMIT:
                 try:
                     item = self._waiting.get_nowait()
                 except queue.Empty:
-                    item = False
                     break
-                if item is None:
+                if item is None:  # close(): answer what was taken, then stop
+                    stop = True
                     break
                 batch.append(item)
-            else:
-                item = False
-            live = [(text, future) for text, future in batch if future.set_running_or_notify_cancel()]
-            try:
-                vectors = self._round_trip([text for text, _ in live])
-            except Exception as exc:  # every query of the batch gets the error; the server answers 503
-                for _, future in live:
-                    future.set_exception(
-                        exc
-                        if isinstance(exc, EncoderProcessError)
-                        else EncoderProcessError(f"query encoder process for '{self.model}': {exc}")
-                    )
-            else:
-                for (_, future), vector in zip(live, vectors):
-                    future.set_result(vector)
-            if item is False:
-                item = self._waiting.get()
+            self._settle(batch)
+
+    def _settle(self, batch: list[tuple[str, Future[np.ndarray]]]) -> None:
+        """One round trip for `batch`; each future gets its vector, or the batch's error (a 503)."""
+        live = [(text, future) for text, future in batch if future.set_running_or_notify_cancel()]
+        try:
+            vectors = self._round_trip([text for text, _ in live])
+        except Exception as exc:
+            error = exc if isinstance(exc, EncoderProcessError) else EncoderProcessError(
+                f"query encoder process for '{self.model}': {exc}"
+            )
+            for _, future in live:
+                future.set_exception(error)
+            return
+        for (_, future), vector in zip(live, vectors):
+            future.set_result(vector)
 
     def _round_trip(self, texts: list[str]) -> np.ndarray:
         """The child's vectors for `texts`; a child that died is started again once and asked again."""
