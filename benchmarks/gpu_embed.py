@@ -77,7 +77,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--token-budget", default="65536", help="FastEncoder padded tokens per batch")
     p.add_argument(
         "--variants",
-        default="bf16-packed-compiled-tanh,bf16-packed-compiled,bf16-exact,fp8-packed-compiled",
+        default="bf16-packed-compiled-tanh-res,bf16-packed-compiled-tanh-bigfirst,bf16-packed-compiled-res,"
+        "bf16-exact,fp8-packed-compiled",
         help="comma list, see adaptlab_side",
     )
     p.add_argument("--profile-dir", type=Path, default=None, help="write a kernel profile per model here")
@@ -213,10 +214,12 @@ def adaptlab_side(
 ) -> dict[str, Any]:
     """End-to-end (texts in, vectors on the host out), tokeniser-only and GPU-only rates of one variant.
 
-    `variant` is DTYPE-BATCHING[-compiled][-tanh]: dtype bf16, fp16 or fp8; batching `packed` (rows end to
-    end in fixed token steps, variable-length flash attention), `exact` (rows of one length batched
-    alone, no mask) or `padded` (length-sorted, masked); `compiled` torch.compiles (packed: the
-    element-wise work, static shapes); `tanh` puts bias + GELU in the matmul epilogue (packed only).
+    `variant` is DTYPE-BATCHING[-compiled][-tanh][-res][-bigfirst]: dtype bf16, fp16 or fp8; batching
+    `packed` (rows end to end in fixed token steps, variable-length flash attention), `exact` (rows of one
+    length batched alone, no mask) or `padded` (length-sorted, masked); `compiled` torch.compiles
+    (packed: the element-wise work, static shapes); `tanh` puts bias + GELU in the matmul epilogue
+    (packed only); `res` adds the residual inside the matrix products (packed only); `bigfirst` makes
+    the first block full-size (the GPU waits for a whole block's tokenising).
     """
 
     from adaptlab.models.engine import FastEncoder, FastEncoderConfig, TokenizedShard
@@ -232,6 +235,8 @@ def adaptlab_side(
         compile="compiled" in rest,
         packing="on" if batching == "packed" else "off",
         gelu_epilogue="tanh" in rest,
+        residual_in_gemm="res" in rest,
+        first_block=BLOCK_SIZE if "bigfirst" in rest else FastEncoderConfig.first_block,
     )
     encoder = FastEncoder(st_dir, config)
     warm_start = time.perf_counter()

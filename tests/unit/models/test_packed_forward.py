@@ -58,8 +58,10 @@ def _tiny(kind: str):  # noqa: ANN202 - a Hugging Face model
     return XLMRobertaModel(XLMRobertaConfig(**shape, max_position_embeddings=70, pad_token_id=1)).eval()
 
 
-@pytest.mark.parametrize("kind", ["bert", "xlm-roberta"])
-def test_packed_forward_matches_the_hugging_face_forward(kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "residual_in_gemm"), [("bert", False), ("xlm-roberta", False), ("bert", True), ("xlm-roberta", True)]
+)
+def test_packed_forward_matches_the_hugging_face_forward(kind: str, residual_in_gemm: bool) -> None:
     import torch
 
     from adaptlab.models.engine.packed_bert import PackedEncoder, pool_segments
@@ -75,7 +77,8 @@ def test_packed_forward_matches_the_hugging_face_forward(kind: str) -> None:
     )
     cu = torch.from_numpy(step.cu_seqlens)
     with torch.inference_mode():
-        hidden = PackedEncoder(model).forward(ids, positions, cu, step.max_length)
+        encoder = PackedEncoder(model, residual_in_gemm=residual_in_gemm)
+        hidden = encoder.forward(ids, positions, cu, step.max_length)
         pooled = pool_segments(hidden, segments, cu, step.rows, "mean")
         for i, row in enumerate(rows):
             expected = model(input_ids=torch.from_numpy(row).unsqueeze(0)).last_hidden_state[0]
@@ -115,6 +118,37 @@ def test_packing_mode_is_checked() -> None:
     bert.model_type = "distilbert"
     with pytest.raises(AdaptlabError, match="cannot run packed"):
         _use_packing("on", "cuda", bert)
+
+
+def test_residual_in_gemm_matches_the_plain_forward_with_the_gelu_epilogue() -> None:
+    import torch
+
+    from adaptlab.models.engine.packed_bert import PackedEncoder
+
+    model = _tiny("bert")
+    lengths = np.array([30, 12, 50])
+    ids = np.random.default_rng(5).integers(5, 120, int(lengths.sum()))
+    (step,) = plan_packed(lengths, step_tokens=128, max_length=64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    tensors = [torch.from_numpy(a) for a in step_arrays(ids, offsets, step, 0)]
+    cu = torch.from_numpy(step.cu_seqlens)
+    with torch.inference_mode():
+        plain, fused = (
+            PackedEncoder(model, gelu_epilogue=True, residual_in_gemm=flag).forward(
+                tensors[0], tensors[1], cu, step.max_length
+            )
+            for flag in (False, True)
+        )
+        torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-4)
+
+
+def test_blocks_start_small_and_double_up_to_the_block_size() -> None:
+    from adaptlab.models.engine import FastEncoder, FastEncoderConfig, TokenizedShard
+
+    shards = [TokenizedShard(ids=np.arange(5), lengths=np.ones(5, dtype=np.int32)) for _ in range(20)]
+    encoder = FastEncoder.__new__(FastEncoder)  # _blocks needs only the config
+    encoder.config = FastEncoderConfig(first_block=10, block_size=35)
+    assert [len(block.lengths) for block in encoder._blocks(iter(shards))] == [10, 20, 35, 35]
 
 
 def test_fp8_products_stay_close_to_the_full_precision_forward() -> None:

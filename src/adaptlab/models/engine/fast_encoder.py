@@ -54,6 +54,9 @@ class FastEncoderConfig:
     """Texts planned and returned together: the pipeline's unit. The first block's tokenising overlaps
     nothing, so smaller blocks start the GPU sooner: on an H100, jobs of 33k chunks in blocks of 8,192 ran
     end to end at 94-95 % of the GPU-only rate; 16k chunks in one block of 16,384 at 71 %."""
+    first_block: int = 1024
+    """Texts in the first block; later blocks double up to `block_size`, so the GPU waits for the
+    tokenising of only a small first block."""
     min_uniform_rows: int = 32
     """Rows of one exact length batched alone (no mask, no padding) when at least this many; 0: off."""
     shard_size: int = 512
@@ -65,6 +68,9 @@ class FastEncoderConfig:
     cudnn_attention: bool = False
     """Allow SDPA's cuDNN backend. Off: it builds a plan per new (rows, length) shape, tens of ms each,
     which on an H100 cut MiniLM from 16.5k to 1.4k chunks/s until every shape had been seen once."""
+    residual_in_gemm: bool = True
+    """Packed only: the output and down projections accumulate onto the residual in place, so each
+    LayerNorm kernel reads one matrix instead of two (H100, 24-layer encoder: -1.5 % step time)."""
     compile: bool | None = None
     """torch.compile: the element-wise work around the matrix products when packed (static shapes,
     compiled once, ~3 s), else the whole transformer (dynamic shapes). None: on when packed on a GPU; a
@@ -186,6 +192,7 @@ class FastEncoder:
                 self.device.startswith("cuda") if self.config.compile is None else self.config.compile,
                 self.config.gelu_epilogue,
                 fp8=self.config.dtype == "fp8",
+                residual_in_gemm=self.config.residual_in_gemm,
             )
             self._pad_id = int(getattr(model.config, "pad_token_id", None) or 0)
         elif self.config.dtype == "fp8":
@@ -279,14 +286,17 @@ class FastEncoder:
     # ------------------------------------------------------------------ internals
 
     def _blocks(self, shards: Iterator[TokenizedShard]) -> Iterator[TokenizedShard]:
+        """Shards grouped into blocks of `first_block` texts, doubling up to `block_size`."""
         buffer: list[TokenizedShard] = []
         rows = 0
+        size = min(max(1, self.config.first_block), self.config.block_size)
         for shard in shards:
             buffer.append(shard)
             rows += len(shard.lengths)
-            if rows >= self.config.block_size:
+            if rows >= size:
                 yield TokenizedShard.concat(buffer)
                 buffer, rows = [], 0
+                size = min(2 * size, self.config.block_size)
         if buffer:
             yield TokenizedShard.concat(buffer)
 

@@ -59,18 +59,23 @@ class ShardTokenizer:
         cut = text.rfind(" ", 0, self.char_limit)
         return text[: cut if cut > 0 else self.char_limit]
 
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        """Token ids per text; `encode_batch_fast` (tokenizers >= 0.20) skips the character offsets we
+        never use (~8 % of a worker's time on 500-word chunks)."""
+        encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
+        return [e.ids for e in encode(texts)]
+
     def __call__(self, texts: Sequence[str]) -> TokenizedShard:
         cut = [self._cut(t) for t in texts]
-        encodings = self.tokenizer.encode_batch(cut)
-        ids = [e.ids for e in encodings]
+        ids = self._encode(cut)
         short = [
             i
             for i, (c, t, row) in enumerate(zip(cut, texts, ids))
             if len(c) < len(t) and len(row) < self.max_length
         ]
         if short:  # the prefix ran out before the window was full: tokenise those texts whole
-            for i, enc in zip(short, self.tokenizer.encode_batch([texts[i] for i in short])):
-                ids[i] = enc.ids
+            for i, row in zip(short, self._encode([texts[i] for i in short])):
+                ids[i] = row
         lengths = np.fromiter((len(r) for r in ids), dtype=np.int32, count=len(ids))
         flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int32, count=int(lengths.sum()))
         return TokenizedShard(flat, lengths)
