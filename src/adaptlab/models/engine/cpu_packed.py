@@ -106,7 +106,7 @@ class CpuPackedEncoder(Embedder):
                 "the CPU packed encoder takes BERT, RoBERTa and XLM-R encoders"
             )
         self.model = model
-        self.encoder = PackedEncoder(model)
+        self.encoder = PackedEncoder(model, prepack=dtype == "bf16")
         self.max_seq_length = min(self.layout.max_length, int(model.config.max_position_embeddings))
         self.tokenizer: Any = self._tokenizer(Tokenizer)
         self.tokenizer.no_padding()
