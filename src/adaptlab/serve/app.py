@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import UploadFile
@@ -46,6 +46,7 @@ from adaptlab.serve.schemas import (
     SearchResponse,
     hit_fields,
 )
+from adaptlab.serve.query_params import openapi_query, parse_query
 from adaptlab.serve.query_process import EncoderProcessError
 from adaptlab.serve.service import MissingCollectionError, NotFoundError, Service
 from adaptlab.serve.uploads import upload_path
@@ -178,10 +179,10 @@ def create_app(
                               variant=variant.name if service.watcher else None, version=variant.version,
                               request_id=request_id)
 
-    @app.get("/search")
-    async def search_get(req: Annotated[SearchRequest, Query()], request: Request, response: Response) -> SearchResponse:
+    @app.get("/search", openapi_extra=openapi_query(SearchRequest))
+    async def search_get(request: Request, response: Response) -> SearchResponse:
         """Ranked chunks for a query (query string parameters)."""
-        return await run_search(req, request, response)
+        return await run_search(parse_query(SearchRequest, request.query_params), request, response)
 
     @app.post("/search")
     async def search_post(req: SearchRequest, request: Request, response: Response) -> SearchResponse:
