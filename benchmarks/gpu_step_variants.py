@@ -20,36 +20,16 @@ import copy
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from gpu_packed_probe import attempt, timed_ms  # benchmarks/ is on the path when run as a script
 
 STEP_TOKENS = 65536
 WINDOW = 512
 MULTIPLE = 64
 REFERENCE_ROWS = 16
-
-
-def timed_ms(fn: Callable[[], Any], reps: int = 10, warmup: int = 3) -> float:
-    import torch
-
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    torch.cuda.synchronize()
-    return round((time.perf_counter() - start) / reps * 1e3, 3)
-
-
-def attempt(fn: Callable[[], Any], reps: int = 10) -> float | str:
-    try:
-        return timed_ms(fn, reps)
-    except Exception as exc:  # a kernel missing on this GPU or build is a result, not a failure
-        return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _attention_cudnn(q: Any, k: Any, v: Any, cu: Any, max_length: int, scale: float) -> Any:

@@ -120,23 +120,28 @@ def test_packing_mode_is_checked() -> None:
         _use_packing("on", "cuda", bert)
 
 
+def _three_row_step(seed: int):  # noqa: ANN202 - (ids, positions, segments, cu, max_length) tensors
+    """A packed step of three random rows (30, 12 and 50 tokens) for the tiny models."""
+    import torch
+
+    lengths = np.array([30, 12, 50])
+    ids = np.random.default_rng(seed).integers(5, 120, int(lengths.sum()))
+    (step,) = plan_packed(lengths, step_tokens=128, max_length=64)
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    ids_t, positions, segments = (torch.from_numpy(a) for a in step_arrays(ids, offsets, step, 0))
+    return ids_t, positions, segments, torch.from_numpy(step.cu_seqlens), step.max_length
+
+
 def test_residual_in_gemm_matches_the_plain_forward_with_the_gelu_epilogue() -> None:
     import torch
 
     from adaptlab.models.engine.packed_bert import PackedEncoder
 
     model = _tiny("bert")
-    lengths = np.array([30, 12, 50])
-    ids = np.random.default_rng(5).integers(5, 120, int(lengths.sum()))
-    (step,) = plan_packed(lengths, step_tokens=128, max_length=64)
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    tensors = [torch.from_numpy(a) for a in step_arrays(ids, offsets, step, 0)]
-    cu = torch.from_numpy(step.cu_seqlens)
+    ids, positions, _, cu, longest = _three_row_step(5)
     with torch.inference_mode():
         plain, fused = (
-            PackedEncoder(model, gelu_epilogue=True, residual_in_gemm=flag).forward(
-                tensors[0], tensors[1], cu, step.max_length
-            )
+            PackedEncoder(model, gelu_epilogue=True, residual_in_gemm=flag).forward(ids, positions, cu, longest)
             for flag in (False, True)
         )
         torch.testing.assert_close(fused, plain, atol=1e-5, rtol=1e-4)
@@ -157,16 +162,11 @@ def test_fp8_products_stay_close_to_the_full_precision_forward() -> None:
     from adaptlab.models.engine.packed_bert import PackedEncoder, pool_segments
 
     model = _tiny("bert")
-    lengths = np.array([30, 12, 50])
-    ids = np.random.default_rng(1).integers(5, 120, int(lengths.sum()))
-    (step,) = plan_packed(lengths, step_tokens=128, max_length=64)
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    tensors = [torch.from_numpy(a) for a in step_arrays(ids, offsets, step, 0)]
-    cu = torch.from_numpy(step.cu_seqlens)
+    ids, positions, segments, cu, longest = _three_row_step(1)
     with torch.inference_mode():
-        full = PackedEncoder(model).forward(tensors[0], tensors[1], cu, step.max_length)
-        fp8 = PackedEncoder(model, fp8=True).forward(tensors[0], tensors[1], cu, step.max_length)
-        a, b = (pool_segments(h, tensors[2], cu, 3, "mean") for h in (full, fp8))
+        full = PackedEncoder(model).forward(ids, positions, cu, longest)
+        fp8 = PackedEncoder(model, fp8=True).forward(ids, positions, cu, longest)
+        a, b = (pool_segments(h, segments, cu, 3, "mean") for h in (full, fp8))
     cosine = torch.nn.functional.cosine_similarity(a, b)
     assert cosine.min() > 0.99
     assert not torch.equal(full, fp8)  # the products really ran in float8
