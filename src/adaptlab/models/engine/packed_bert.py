@@ -228,9 +228,13 @@ class PackedEncoder:
         """[tokens, hidden] attention output (before the output projection) of one layer."""
         import torch
 
-        tokens = x.shape[0]
-        qkv = torch.addmm(layer.qkv_bias, x, layer.qkv_weight.t()).view(tokens, 3, self.heads, self.head_dim)
-        q, k, v = qkv.unbind(1)
+        qkv = torch.addmm(layer.qkv_bias, x, layer.qkv_weight.t())
+        return self._attend_qkv(qkv, cu_seqlens, max_length)
+
+    def _attend_qkv(self, qkv: Any, cu_seqlens: Any, max_length: int) -> Any:
+        """[tokens, hidden] attention output from the [tokens, 3 x hidden] query/key/value projection."""
+        tokens = qkv.shape[0]
+        q, k, v = qkv.view(tokens, 3, self.heads, self.head_dim).unbind(1)
         return self._attention(q, k, v, cu_seqlens, max_length, self.scale).reshape(tokens, self.hidden)
 
     def _forward_residual_in_gemm(self, x: Any, cu_seqlens: Any, max_length: int) -> Any:
@@ -262,12 +266,11 @@ class PackedEncoder:
 
         assert self.prepacked is not None
         linear = torch.ops.mkldnn._linear_pointwise
-        tokens, hidden = x.shape[0], (self.hidden,)
+        hidden = (self.hidden,)
         act, algorithm = _ONEDNN_ACTIVATIONS[self.activation]
         for layer, (qkv_w, out_w, up_w, down_w) in zip(self.layers, self.prepacked):
-            qkv = linear(x, qkv_w, layer.qkv_bias, "none", [], "").view(tokens, 3, self.heads, self.head_dim)
-            q, k, v = qkv.unbind(1)
-            attended = self._attention(q, k, v, cu_seqlens, max_length, self.scale).reshape(tokens, self.hidden)
+            qkv = linear(x, qkv_w, layer.qkv_bias, "none", [], "")
+            attended = self._attend_qkv(qkv, cu_seqlens, max_length)
             out = linear(attended, out_w, layer.out_bias, "none", [], "")
             x = F.layer_norm(out.add_(x), hidden, layer.ln1_weight, layer.ln1_bias, self.eps)
             up = linear(x, up_w, layer.up_bias, act, [], algorithm)
@@ -277,13 +280,8 @@ class PackedEncoder:
 
     def _forward_fp8(self, x: Any, cu_seqlens: Any, max_length: int) -> Any:
         assert self.fp8 is not None
-        tokens = x.shape[0]
         for layer, q8 in zip(self.layers, self.fp8):
-            qkv = self._qkv8(x, *q8.qkv).view(tokens, 3, self.heads, self.head_dim)
-            q, k, v = qkv.unbind(1)
-            attended = self._attention(q, k, v, cu_seqlens, max_length, self.scale).reshape(
-                tokens, self.hidden
-            )
+            attended = self._attend_qkv(self._qkv8(x, *q8.qkv), cu_seqlens, max_length)
             x = self._tail8(
                 attended,
                 x,

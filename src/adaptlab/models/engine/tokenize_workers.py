@@ -61,7 +61,7 @@ class ShardTokenizer:
 
     def _encode(self, texts: list[str]) -> list[list[int]]:
         """Token ids per text; `encode_batch_fast` (tokenizers >= 0.20) skips the character offsets we
-        never use (~8 % of a worker's time on 500-word chunks)."""
+        never use (17 % less tokenising time on 500-word chunks)."""
         encode = getattr(self.tokenizer, "encode_batch_fast", self.tokenizer.encode_batch)
         return [e.ids for e in encode(texts)]
 
