@@ -111,7 +111,7 @@ def attention_variants(rng: np.random.Generator) -> dict[str, Any]:
     import torch.nn.functional as F
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    from adaptlab.models.engine.packed_bert import _attention_varlen
+    from adaptlab.models.engine.segment_attention import attention_varlen as _attention_varlen
 
     tokens, heads, dim, window = 65536, 16, 64, 512
     lengths: list[int] = []

@@ -72,7 +72,7 @@ def make_step(seed: int, multiple: int) -> dict[str, Any]:
 def attention_section(seed: int) -> dict[str, Any]:
     import torch
 
-    from adaptlab.models.engine.packed_bert import _attention_varlen
+    from adaptlab.models.engine.segment_attention import attention_varlen as _attention_varlen
 
     exact, rounded = make_step(seed, 1), make_step(seed, MULTIPLE)
     real = int(exact["step"].cu_seqlens[exact["step"].rows])

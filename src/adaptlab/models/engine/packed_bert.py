@@ -2,7 +2,8 @@
 
 The Hugging Face forward runs a [rows, length, hidden] batch with an attention mask. Here every token
 of a step sits in one [tokens, hidden] matrix (see `packing`), attention runs per row through
-variable-length flash attention, and the rest of the layer is four matrix products with the
+variable-length flash attention (on CPUs: short rows grouped under one masked SDPA call, see
+`segment_attention`), and the rest of the layer is four matrix products with the
 element-wise work fused around them:
 - the query, key and value projections are one product against the concatenated weights;
 - bias + residual + LayerNorm after each output projection run as one compiled kernel
@@ -28,6 +29,8 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from adaptlab.models.engine.segment_attention import GroupedSegmentAttention, attention_varlen
 
 PACKABLE_MODEL_TYPES = ("bert", "roberta", "xlm-roberta")
 _ACTIVATIONS = ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu")
@@ -68,29 +71,6 @@ class _Layer:
     ln2_bias: Any
 
 
-def _attention_varlen(q: Any, k: Any, v: Any, cu: Any, max_length: int, scale: float) -> Any:
-    """Flash attention over packed rows (the aten op under `torch.nn.attention.varlen`, without its
-    log-sum-exp and RNG bookkeeping)."""
-    import torch
-
-    return torch.ops.aten._flash_attention_forward(
-        q, k, v, cu, cu, max_length, max_length, 0.0, False, False, scale=scale
-    )[0]
-
-
-def _attention_reference(q: Any, k: Any, v: Any, cu: Any, max_length: int, scale: float) -> Any:
-    """Per-segment SDPA: slow, for CPUs and tests; the same maths as the varlen kernel."""
-    import torch
-
-    out = torch.empty_like(q)
-    bounds = cu.tolist()
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b > a:
-            seg = [t[a:b].transpose(0, 1).unsqueeze(0) for t in (q, k, v)]
-            out[a:b] = torch.nn.functional.scaled_dot_product_attention(*seg, scale=scale)[0].transpose(0, 1)
-    return out
-
-
 class PackedEncoder:
     """Forward of a Hugging Face BERT-family model over packed steps; returns [tokens, hidden] states."""
 
@@ -124,7 +104,9 @@ class PackedEncoder:
         self.layers = [self._layer(block) for block in model.encoder.layer]
         self.fp8 = [_Fp8Layer.of(layer) for layer in self.layers] if fp8 else None
         self.device = self.word.device
-        self._attention = _attention_varlen if self.device.type == "cuda" else _attention_reference
+        self._attention: Callable[..., Any] = (
+            attention_varlen if self.device.type == "cuda" else GroupedSegmentAttention()
+        )
         self.residual_in_gemm = residual_in_gemm
         self.prepacked = _prepack(self.layers) if prepack and self.device.type == "cpu" else None
         self.compiled = False
