@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS collections (
 """
 
 
+RECORD_CACHE = 20_000
+"""Chunk records `chunks_by_ids` keeps for repeated reads (~2 KB each)."""
+
+
 @dataclass
 class ChunkRecord:
     """A stored chunk joined with its document's metadata: what embed and search need."""
@@ -112,6 +116,8 @@ class CorpusStore:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        self._record_cache: dict[str, ChunkRecord] = {}
+        self._cache_generation: tuple[int, int] | None = None
 
     def close(self) -> None:
         self.conn.close()
@@ -254,13 +260,29 @@ class CorpusStore:
         return [r[0] for r in self.conn.execute("SELECT chunk_id FROM chunks ORDER BY chunk_id")]
 
     def chunks_by_ids(self, chunk_ids: Iterable[str]) -> dict[str, ChunkRecord]:
-        ids = list(chunk_ids)
+        """The records of those ids that exist. Served from a bounded copy of recently read records while
+        the store is unchanged (`generation`): a search server hydrates every hit of every query here,
+        and popular chunks come back again and again (~11 us per record from SQLite, ~0.1 us cached)."""
+        generation = self.generation()
+        if generation != self._cache_generation:
+            self._record_cache.clear()
+            self._cache_generation = generation
         found: dict[str, ChunkRecord] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
+        missing: list[str] = []
+        for cid in chunk_ids:
+            rec = self._record_cache.get(cid)
+            if rec is None:
+                missing.append(cid)
+            else:
+                found[cid] = rec
+        keep = self._record_cache if len(missing) <= RECORD_CACHE else {}  # bulk reads pass the cache by
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
             marks = ",".join("?" * len(part))
             for rec in self._records(f"WHERE c.chunk_id IN ({marks})", tuple(part)):
-                found[rec.chunk_id] = rec
+                found[rec.chunk_id] = keep[rec.chunk_id] = rec
+        while len(self._record_cache) > RECORD_CACHE:  # the oldest read first out
+            del self._record_cache[next(iter(self._record_cache))]
         return found
 
     def chunks_to_embed(self, collection: str) -> list[ChunkRecord]:
