@@ -127,16 +127,20 @@ class QueryEncoderProcess(Embedder):
         self._pump_thread.start()
         return self
 
-    def prefetch(self, text: str) -> None:
-        """Start encoding `text` now; a later `encode_queries` containing it picks the vector up."""
+    def prefetch(self, text: str) -> Future[np.ndarray] | None:
+        """Start encoding `text` now; a later `encode_queries` containing it picks the vector up.
+        Returns the vector's future (shared by equal texts), or None before the child is ready."""
         with self._lock:
-            if text in self._prefetched or not self._ready:
-                return
-            future: Future[np.ndarray] = Future()
-            self._prefetched[text] = future
+            if not self._ready:
+                return None
+            future = self._prefetched.get(text)
+            if future is not None:
+                return future
+            future = self._prefetched[text] = Future()
             while len(self._prefetched) > PREFETCH_LIMIT:  # requests that never searched: cancelled, rewritten
                 self._prefetched.popitem(last=False)
         self._waiting.put((text, future))
+        return future
 
     def encode_queries(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         self.wait_ready()

@@ -143,11 +143,14 @@ class Service:
         if rerank:
             self.check_reranker(rerank)
         child = self.query_processes.get(key[0])
+        vector = None
         if child is not None and mode != "bm25" and not (self_query or expand):
-            child.prefetch(query)  # encoded while the worker is busy with the searches queued before it
+            vector = child.prefetch(query)  # encoded while the worker is busy with the searches queued before it
         if self_query or expand or rerank:
             return self.worker.run(
                 lambda: self._search_many(key, [query], self_query, expand, rerank, rerank_top)[0])
+        if vector is not None:
+            return self.worker.search_after(vector, key, query)
         return self.worker.search(key, query)
 
     def embed_texts(self, texts: Sequence[str], model: str | None) -> tuple[str, np.ndarray]:

@@ -54,6 +54,22 @@ class StoreWorker:
         self._queue.put(_Search(key, query, future))
         return future
 
+    def search_after(self, ready: Future[Any], key: Key, query: str) -> Future[list[SearchHit]]:
+        """`search`, queued only once `ready` is done (the query's vector, encoded in another process).
+
+        Queued earlier, the search would join a batch whose other queries' vectors are ready and hold it,
+        and this thread, until its own vector came back: a batch's searches would all wait for the
+        slowest encode. Queued this way the batch holds only searches whose vectors are waiting."""
+        future: Future[list[SearchHit]] = Future()
+
+        def queue_search(_: Future[Any]) -> None:
+            if future.cancelled():  # the request gave up meanwhile
+                return
+            self._queue.put(_Search(key, query, future))
+
+        ready.add_done_callback(queue_search)
+        return future
+
     def run(self, fn: Callable[[], T]) -> Future[T]:
         future: Future[T] = Future()
         self._queue.put(_Job(fn, future))

@@ -48,3 +48,26 @@ def test_an_error_fails_only_its_group() -> None:
         bad.result(5)
     assert good.result(5) == []
     worker.close()
+
+
+def test_a_search_after_its_vector_joins_the_queue_only_once_the_vector_is_done() -> None:
+    from concurrent.futures import Future
+
+    calls: list[list[str]] = []
+    worker = StoreWorker(lambda key, queries: calls.append(queries) or [[q] for q in queries])
+    key: Key = ("m", "dense", 5, None)
+    slow, fast = Future(), Future()
+    waiting = worker.search_after(slow, key, "slow")
+    ready = worker.search_after(fast, key, "fast")
+    fast.set_result("vector")
+    assert ready.result(5) == ["fast"]
+    assert not waiting.done() and calls == [["fast"]]  # the slow query held nobody
+    slow.set_result("vector")
+    assert waiting.result(5) == ["slow"]
+
+    cancelled = Future()
+    given_up = worker.search_after(cancelled, key, "gone")
+    given_up.cancel()
+    cancelled.set_result("vector")
+    assert worker.run(lambda: list(calls)).result(5) == [["fast"], ["slow"]]  # never searched
+    worker.close()
