@@ -3,8 +3,9 @@
 A search server encodes a few dozen short queries per batch. The padded Hugging Face forward spends
 most of that in Python around small float32 products. Here the queries of a batch are laid end to end
 (no padding), the transformer runs through `PackedEncoder` with bfloat16 weights, whose matrix products
-use the CPU's AMX / AVX512-BF16 units through oneDNN, and attention runs per query. On a 2-core Sapphire Rapids host
-(`benchmarks/query_encoder.py`, same run): 32 MiniLM-L6 queries in 70 ms against 115 ms for its fused
+use the CPU's AMX / AVX512-BF16 units through oneDNN, and each query attends only to itself (short
+queries grouped under one masked call per layer, see `segment_attention`). On a 2-core Sapphire Rapids
+host (`benchmarks/query_encoder.py`, same run): 32 MiniLM-L6 queries in 70 ms against 115 ms for its fused
 int8 ONNX graph and 195 ms for sentence-transformers in float32, with nDCG@10 kept at 99.7-100 %; a
 single query is slower than int8 ONNX (16 ms against 4), so this pays where queries arrive together.
 Without bfloat16 units the same code runs, several times slower:
