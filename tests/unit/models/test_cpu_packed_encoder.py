@@ -67,6 +67,7 @@ def test_batching_step_split_and_shape_rounding_do_not_change_vectors(
     alone = np.vstack([encoder.encode_queries([t]) for t in TEXTS])
     monkeypatch.setattr(cpu_packed, "STEP_TOKENS", 24)  # several forwards, one over-long text alone
     monkeypatch.setattr(cpu_packed, "SHAPE_STEP", 1)  # no filler row
+    monkeypatch.setattr(cpu_packed, "SMALL_SHAPE_STEP", 1)
     split = encoder.encode_queries(TEXTS)
     assert np.allclose(together, alone, atol=1e-5) and np.allclose(together, split, atol=1e-5)
     assert encoder.encode_queries([]).shape == (0, 384)
@@ -130,3 +131,7 @@ def test_the_bf16_check_catches_the_broken_thread_after_a_font_was_loaded(tmp_pa
     assert out.returncode == 0, out.stderr[-2000:]
     ok, dtype, cosine = out.stdout.split()[-3:]
     assert dtype == ("bf16" if ok == "True" else "fp32") and float(cosine) > 0.999  # vectors stay right
+
+
+def test_step_token_counts_round_finely_when_small() -> None:
+    assert [cpu_packed.rounded_tokens(n) for n in (1, 16, 17, 250, 256, 257, 500)] == [16, 16, 32, 256, 256, 320, 512]
