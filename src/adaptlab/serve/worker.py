@@ -59,7 +59,7 @@ class StoreWorker:
 
         Queued earlier, the search would join a batch whose other queries' vectors are ready and hold it,
         and this thread, until its own vector came back: a batch's searches would all wait for the
-        slowest encode. Queued this way the batch holds only searches whose vectors are waiting."""
+        slowest encode. Queued this way a batch holds only searches whose vectors are ready."""
         future: Future[list[SearchHit]] = Future()
 
         def queue_search(_: Future[Any]) -> None:

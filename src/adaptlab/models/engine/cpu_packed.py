@@ -180,7 +180,8 @@ class CpuPackedEncoder(Embedder):
         import torch
 
         sizes = [len(r) for r in rows]
-        filler = rounded_tokens(sum(sizes)) - sum(sizes)
+        total = sum(sizes)
+        filler = rounded_tokens(total) - total
         if filler:  # a dummy row rounds the step up: few distinct shapes, so oneDNN reuses its kernels
             rows = [*rows, [self.pad_id] * filler]
             sizes.append(filler)

@@ -101,15 +101,15 @@ class SegmentGroups:
         owner = owner.view(groups, width)
         mask = (owner[:, :, None] == owner[:, None, :]) & (owner[:, None, :] >= 0)
         mask |= torch.eye(width, dtype=torch.bool)
-        every_row_short = len(rows) == sum(1 for s in sizes if s > 0)
+        long_rows = [(bounds[i], bounds[i + 1]) for i, s in enumerate(sizes) if s > width]
         return SegmentGroups(
             width=width,
             groups=groups,
             gather=gather,
             slots=slots,
-            short_tokens=None if every_row_short else tokens,
+            short_tokens=tokens if long_rows else None,  # every non-empty row is short or long
             mask=mask.unsqueeze(1),
-            long_rows=[(bounds[i], bounds[i + 1]) for i, s in enumerate(sizes) if s > width],
+            long_rows=long_rows,
         )
 
     def attend(self, q: Any, k: Any, v: Any, scale: float) -> Any:
