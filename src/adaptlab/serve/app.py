@@ -32,6 +32,7 @@ from adaptlab.retrieval.dense import SearchHit
 from adaptlab.retrieval.rerank import DEFAULT_TOP_N
 from adaptlab.serve.feedback import ServingLog, log_path
 from adaptlab.serve.limits import BodySizeLimit, Limits, run_blocking
+from adaptlab.serve.heap import freeze_startup_heap, unfreeze_heap
 from adaptlab.serve.metrics import VARIANT_KEY, MetricsMiddleware, ServeMetrics
 from adaptlab.serve.routing import RegistryServing, RoutingTable, Variant
 from adaptlab.serve.schemas import (
@@ -100,7 +101,9 @@ def create_app(
         await run_blocking(service.start, timeout=limits.ingest_timeout_s)  # the generator may load an LLM
         if monitor:
             monitor.start()
+        freeze_startup_heap()  # full GC passes over the loaded models stalled every request ~0.4 s
         yield
+        unfreeze_heap()
         if monitor:
             monitor.close()
         service.close()
