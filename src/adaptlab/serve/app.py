@@ -31,8 +31,8 @@ from adaptlab.rag.generators import Generator
 from adaptlab.retrieval.dense import SearchHit
 from adaptlab.retrieval.rerank import DEFAULT_TOP_N
 from adaptlab.serve.feedback import ServingLog, log_path
-from adaptlab.serve.limits import BodySizeLimit, Limits, run_blocking
 from adaptlab.serve.heap import freeze_startup_heap, unfreeze_heap
+from adaptlab.serve.limits import BodySizeLimit, Limits, run_blocking
 from adaptlab.serve.metrics import VARIANT_KEY, MetricsMiddleware, ServeMetrics
 from adaptlab.serve.routing import RegistryServing, RoutingTable, Variant
 from adaptlab.serve.schemas import (
