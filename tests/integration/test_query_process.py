@@ -73,6 +73,17 @@ def test_a_child_that_cannot_load_its_model_fails_in_one_line(tmp_path: Path) ->
     assert not child._process.is_alive()
 
 
+def assert_same_ranking(hits: list[dict], expected: list[dict], tolerance: float = 0.01) -> None:
+    """The child's bf16 hits rank like the in-process float32 ones: at each rank the score is within
+    `tolerance`, and the chunk is the expected one or one whose expected score ties it within `tolerance`
+    (bf16 rounding may swap near ties; on AVX512-BF16 without AMX it does, on AMX it did not)."""
+    for rank, hit in enumerate(hits):
+        want = expected[rank]
+        assert abs(hit["score"] - want["score"]) < tolerance, (rank, hit, want)
+        tied = {e["chunk_id"] for e in expected if abs(e["score"] - want["score"]) < tolerance}
+        assert hit["chunk_id"] in tied, (rank, hit["chunk_id"], want["chunk_id"])
+
+
 def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> None:
     httpx = pytest.importorskip("httpx", reason="needs httpx (the dev extra)")
     pytest.importorskip("fastapi", reason="needs the serve extra: pip install -e '.[serve]'")
@@ -82,7 +93,7 @@ def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> No
     expected = {}
     with running_server(workspace) as base, httpx.Client(base_url=base, timeout=120) as client:
         for q in QUESTIONS:
-            expected[q] = client.get("/search", params={"query": q, "k": 3}).json()["hits"]
+            expected[q] = client.get("/search", params={"query": q, "k": 5}).json()["hits"]
     config = ExperimentConfig()
     config.search.query_encoders = {"minilm": "bf16"}
     config.search.in_memory = True
@@ -93,7 +104,6 @@ def test_server_searches_through_the_child_like_in_process(tmp_path: Path) -> No
             for mode in ("dense", "hybrid"):
                 hits = client.get("/search", params={"query": q, "k": 3, "mode": mode}).json()["hits"]
                 if mode == "dense":
-                    assert [h["chunk_id"] for h in hits] == [h["chunk_id"] for h in expected[q]]
-                    assert all(abs(a["score"] - b["score"]) < 0.01 for a, b in zip(hits, expected[q]))
+                    assert_same_ranking(hits, expected[q])
                 assert hits
     assert torch.get_num_threads() == threads  # the closed app gave PyTorch its threads back

@@ -60,6 +60,10 @@ class RayEncoder:
         return {"i": batch["i"], "vector": np.asarray(vectors, dtype=np.float32)}
 
 
+LOCAL_START_ATTEMPTS = 2
+"""Tries at starting a local Ray (an address given by the user is tried once)."""
+
+
 def init_ray(settings: RaySection) -> bool:
     """Connect to `settings.address` or start a local Ray; True if this call started it (and must stop it)."""
     ray = _ray()
@@ -72,11 +76,18 @@ def init_ray(settings: RaySection) -> bool:
     }
     if settings.address is None:
         kwargs["num_cpus"] = settings.local_cpus
-    try:
-        ray.init(address=settings.address, **kwargs)
-    except Exception as exc:  # unreachable head, version mismatch: user-fixable
-        where = settings.address or "a local Ray"
-        raise AdaptlabError(f"cannot start Ray at {where}: {str(exc).splitlines()[0]}") from None
+    # a local start can time out waiting for its own GCS server on 2 busy cores (seen in CI): try twice
+    attempts = 1 if settings.address else LOCAL_START_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=settings.address, **kwargs)
+            return True
+        except Exception as exc:  # unreachable head, version mismatch: user-fixable
+            if attempt < attempts:
+                ray.shutdown()  # clears the half-started local cluster before the next try
+                continue
+            where = settings.address or "a local Ray"
+            raise AdaptlabError(f"cannot start Ray at {where}: {str(exc).splitlines()[0]}") from None
     return True
 
 

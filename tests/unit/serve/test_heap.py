@@ -16,7 +16,6 @@ def test_freeze_hides_startup_objects_and_later_cycles_are_still_collected() -> 
     try:
         frozen = freeze_startup_heap()
         assert frozen >= len(loaded)
-        assert gc.get_freeze_count() == frozen
         walked = {id(o) for g in range(3) for o in gc.get_objects(generation=g)}
         assert not any(id(row) in walked for row in loaded)  # a full pass no longer walks them
 

@@ -44,3 +44,42 @@ def test_actor_encodes_a_batch_like_the_model_and_keeps_row_indices(tmp_path: Pa
     assert out["i"].tolist() == [7, 3, 5]
     assert out["vector"].shape == (3, 384) and out["vector"].dtype == np.float32
     assert np.min(np.sum(out["vector"] * expected, axis=1)) > 0.999
+
+
+class _FlakyRay:
+    """Stands in for the ray module: the first `failures` local starts time out."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.inits, self.shutdowns = failures, 0, 0
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, address: str | None = None, **_: object) -> None:
+        self.inits += 1
+        if self.inits <= self.failures:
+            raise TimeoutError("Timed out waiting for file gcs_server_port")
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def test_a_local_start_that_times_out_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adaptlab.errors import AdaptlabError
+    from adaptlab.vectors import ray_embed
+
+    flaky = _FlakyRay(failures=1)
+    monkeypatch.setattr(ray_embed, "_ray", lambda: flaky)
+    assert ray_embed.init_ray(RaySection(local_cpus=2)) is True
+    assert (flaky.inits, flaky.shutdowns) == (2, 1)
+
+    broken = _FlakyRay(failures=ray_embed.LOCAL_START_ATTEMPTS)
+    monkeypatch.setattr(ray_embed, "_ray", lambda: broken)
+    with pytest.raises(AdaptlabError, match="cannot start Ray at a local Ray: Timed out"):
+        ray_embed.init_ray(RaySection(local_cpus=2))
+
+    remote = _FlakyRay(failures=1)  # a cluster the user named is not retried: its error is theirs to fix
+    monkeypatch.setattr(ray_embed, "_ray", lambda: remote)
+    with pytest.raises(AdaptlabError, match="cannot start Ray at ray://head:10001"):
+        ray_embed.init_ray(RaySection(address="ray://head:10001"))
+    assert remote.inits == 1
