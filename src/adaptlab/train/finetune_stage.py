@@ -17,14 +17,14 @@ import numpy as np
 
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.errors import AdaptlabError
-from adaptlab.eval.hybrid_eval import evaluate_bm25
+from adaptlab.eval.hybrid_eval import evaluate_bm25, hybrid_name
 from adaptlab.eval.metrics import PRIMARY_METRIC
 from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
 from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdapter
-from adaptlab.train.evaluate import Scored, evaluate_cached
+from adaptlab.train.evaluate import Scored, cached_run, hybrid_run, scored_run
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.leak_guard import drop_leaking_pairs
@@ -97,16 +97,26 @@ def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
 
 
 def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
-                 k: int = 100) -> list[Scored]:
+                 hybrid: bool = False, k: int = 100) -> list[Scored]:
+    """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`)."""
     cache = VectorCache(session.workspace.vector_cache)
     batch = session.config.embed.batch_size
     scores: list[Scored] = []
     for dataset in datasets:
-        if bm25:
-            scores.append(Scored("bm25", evaluate_bm25(dataset, k)[0]))
+        lexical = None
+        if bm25 or hybrid:
+            lexical_result, lexical = evaluate_bm25(dataset, k)
+            if bm25:
+                scores.append(Scored("bm25", lexical_result))
         for role, embedder in embedders:
             session.console.print(f"evaluating {embedder.name} ({role}) on {dataset.name}")
-            scores.append(Scored(role, evaluate_cached(embedder, dataset, cache, k, batch)))
+            start = time.perf_counter()
+            dense = cached_run(embedder, dataset, cache, k, batch)
+            scores.append(Scored(role, scored_run(dataset, embedder.name, dense, start)))
+            if hybrid and lexical is not None:
+                fused = hybrid_run(lexical, dense, k)
+                scores.append(Scored(f"{role}+bm25", scored_run(dataset, hybrid_name("wsum", embedder.name), fused,
+                                                                 start)))
     return scores
 
 
@@ -121,10 +131,12 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
         raise AdaptlabError("adapters train with in-batch negatives: use --objective mnrl with --method adapter")
     datasets = resolve_datasets(config.eval)
     base = session.embedder(config.base)
-    compare = [m for m in config.compare if m not in ("bm25", config.base)]
+    compare = [m for m in config.compare if m not in ("bm25", "hybrid", config.base)]
+    hybrid = "hybrid" in config.compare
     offshelf = [("off-the-shelf", session.embedder(m)) for m in compare]
     with session.run("finetune", {**config.model_dump(), "output": name}) as run:
-        scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare)
+        scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare,
+                              hybrid=hybrid)
         if config.objective == "distill-parallel":
             heldout: list[Pair] = []
             tuned, stats = _distill(session, config, base_name, folder)
@@ -143,7 +155,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
-        scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False)
+        scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
                          scores)
         report = FinetuneReport(name, folder, config.model_dump(), stats.train_examples, len(heldout),
@@ -211,8 +223,11 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
 def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: Path) -> tuple[Embedder, _Stats]:
     from adaptlab.train.finetune_trainer import interpolate_weights, parallel_dataset, train_sentence_transformer
 
-    teacher = _load_st(session, base_name)
+    teacher = _load_st(session, config.teacher or base_name)
     student = _load_st(session, base_name)
+    if config.teacher and config.teacher != base_name:
+        _check_same_width(student, teacher, base_name, config.teacher)
+        student.prompts = {}  # the student learns the teacher's embedding of the raw text: no role prefix
     pairs = sample(parallel_pairs(tuple(config.parallel_sources)), config.max_pairs, config.seed)
     session.console.print(f"{len(pairs)} parallel pairs from {', '.join(config.parallel_sources)}")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
@@ -226,6 +241,15 @@ def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: P
     tuned = _save_st(student, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from, label_seconds)
+
+
+def _check_same_width(student: Any, teacher: Any, student_name: str, teacher_name: str) -> None:
+    """MSE towards the teacher's vectors needs both models to embed into the same number of dimensions."""
+    widths = [(getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension)()
+              for m in (student, teacher)]
+    if widths[0] != widths[1]:
+        raise AdaptlabError(f"teacher: {teacher_name} embeds into {widths[1]} dimensions but the base {student_name} "
+                            f"into {widths[0]}; pick a teacher of the same width")
 
 
 def _unique_encode(encode: Callable[[list[str]], np.ndarray], texts: list[str]) -> np.ndarray:

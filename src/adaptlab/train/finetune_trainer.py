@@ -106,6 +106,31 @@ def shared_training_args(checkpoints: Path, epochs: float, max_steps: int | None
     )
 
 
+def column_prompts(model: Any, columns: list[str]) -> dict[str, str] | None:
+    """Prompts per training column for a model with `query`/`document` prompts (e5: "query: ", "passage: ").
+
+    Such a model is used with its prompts at search time, so it must be trained with them: the anchor is a
+    query, the positive and negatives are documents. Models without prompts (MiniLM) train on the raw text.
+    """
+    prompts = getattr(model, "prompts", None) or {}
+    query, document = prompts.get("query"), prompts.get("document")
+    if not query and not document:
+        return None
+    roles = {"anchor": query, "positive": document, "negative": document}
+    chosen = {column: roles[column] for column in columns if roles.get(column)}
+    return chosen or None
+
+
+def freeze_token_embeddings(model: Any) -> int:
+    """Stop training the token embedding matrix of `model`'s transformer; returns how many weights it froze."""
+    auto_model = getattr(model[0], "auto_model", None)
+    embeddings = auto_model.get_input_embeddings() if auto_model is not None else None
+    if embeddings is None:
+        return 0
+    embeddings.weight.requires_grad_(False)
+    return int(embeddings.weight.numel())
+
+
 def train_sentence_transformer(
     model: Any, train: Any, heldout: Any | None, config: FinetuneConfig, checkpoints: Path,
     callbacks: list[Any] | None = None,
@@ -116,6 +141,8 @@ def train_sentence_transformer(
 
     if config.max_seq_length:
         model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
+    if config.freeze_embeddings:
+        freeze_token_embeddings(model)
     is_pairs = config.objective != "distill-parallel"
     args = SentenceTransformerTrainingArguments(
         **shared_training_args(checkpoints, config.epochs, config.max_steps, config.batch_size,
@@ -125,6 +152,7 @@ def train_sentence_transformer(
         batch_sampler=BatchSamplers.NO_DUPLICATES if is_pairs else BatchSamplers.BATCH_SAMPLER,
         eval_strategy="epoch" if heldout is not None else "no",
         dataloader_drop_last=is_pairs,
+        prompts=column_prompts(model, list(train.column_names)) if is_pairs else None,
     )
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=train, eval_dataset=heldout, loss=build_loss(model, config),
