@@ -43,6 +43,12 @@ def evaluate_bm25(dataset: BeirDataset, k: int = 100) -> tuple[RetrievalResult, 
     return RetrievalResult(dataset.name, "bm25", ir_metrics(dataset.qrels, run), dataset.stats(), seconds), run
 
 
+def hybrid_run(lexical: Run, semantic: Run, k: int = 100, method: str = "wsum",
+               weights: Sequence[float] | None = None, rrf_k: int = RRF_K) -> Run:
+    """BM25's run fused with a dense run the way `adaptlab search --mode hybrid` fuses (default wsum 0.5/0.5)."""
+    return fuse_runs([lexical, semantic], method, weights, rrf_k, depth=k)
+
+
 def evaluate_hybrid(
     embedder: Embedder,
     dataset: BeirDataset,
@@ -56,8 +62,7 @@ def evaluate_hybrid(
 ) -> RetrievalResult:
     """`lexical` (BM25's run) fused with the model's exact top-`k`; weights are (BM25, dense)."""
     start = time.perf_counter()
-    semantic = dense_run(embedder, dataset, k, batch_size, cache)
-    run = fuse_runs([lexical, semantic], method, weights, rrf_k, depth=k)
+    run = hybrid_run(lexical, dense_run(embedder, dataset, k, batch_size, cache), k, method, weights, rrf_k)
     return RetrievalResult(
         dataset.name, hybrid_name(method, embedder.name), ir_metrics(dataset.qrels, run), dataset.stats(),
         time.perf_counter() - start,

