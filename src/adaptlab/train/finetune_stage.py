@@ -245,8 +245,9 @@ def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: P
 
 def _check_same_width(student: Any, teacher: Any, student_name: str, teacher_name: str) -> None:
     """MSE towards the teacher's vectors needs both models to embed into the same number of dimensions."""
-    widths = [(getattr(m, "get_embedding_dimension", None) or m.get_sentence_embedding_dimension)()
-              for m in (student, teacher)]
+    from adaptlab.models.backends.sentence_transformers_backend import embedding_width
+
+    widths = [embedding_width(m) for m in (student, teacher)]
     if widths[0] != widths[1]:
         raise AdaptlabError(f"teacher: {teacher_name} embeds into {widths[1]} dimensions but the base {student_name} "
                             f"into {widths[0]}; pick a teacher of the same width")

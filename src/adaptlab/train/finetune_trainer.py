@@ -70,7 +70,9 @@ def build_loss(model: Any, config: FinetuneConfig) -> Any:
         return losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=config.mini_batch_size)
     mnrl = losses.MultipleNegativesRankingLoss(model)
     if config.objective == "matryoshka":
-        dim = model.get_sentence_embedding_dimension()
+        from adaptlab.models.backends.sentence_transformers_backend import embedding_width
+
+        dim = embedding_width(model)
         return losses.MatryoshkaLoss(model, mnrl, [d for d in config.matryoshka_dims if d <= dim])
     return mnrl
 

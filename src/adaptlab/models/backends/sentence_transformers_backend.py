@@ -18,6 +18,12 @@ def auto_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def embedding_width(model: Any) -> int:
+    """A SentenceTransformer's output dimension (`get_embedding_dimension` since v6, the older name before)."""
+    get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return int(get_dim())
+
+
 ENGINE_MIN_TEXTS = 256  # below this, one plain encode call is as fast as starting the engine's pipeline
 
 
@@ -44,11 +50,7 @@ class SentenceTransformerEmbedder(Embedder):
         if self.device.startswith("cuda"):
             self.model.half()
         self.name = name or str(path)
-        get_dim = (
-            getattr(self.model, "get_embedding_dimension", None)
-            or self.model.get_sentence_embedding_dimension
-        )
-        self.dim = int(get_dim())
+        self.dim = embedding_width(self.model)
         self.max_seq_length = self.model.max_seq_length
         self.path = Path(path)
         self.engine: Any = None
