@@ -60,3 +60,10 @@ def test_a_teacher_needs_parallel_distillation_and_no_weight_averaging_across_mo
     with pytest.raises(ConfigError, match=r"interpolate: weight averaging needs the student and teacher"):
         parse_config({"finetune": {**distill, "interpolate": 0.8}})
     assert parse_config({"finetune": {**distill, "teacher": "e5-small-trainable", "interpolate": 0.8}}).finetune
+
+
+def test_a_bridge_needs_an_encoder_other_than_its_base() -> None:
+    with pytest.raises(ConfigError, match=r"the bridge encoder must differ from the base"):
+        parse_config({"finetune": {"base": "e5-small", "method": "bridge", "bridge_encoder": "e5-small"}})
+    bridge = parse_config({"finetune": {"method": "bridge", "english_sources": ["instructions"]}}).finetune
+    assert bridge is not None and bridge.base == "minilm" and bridge.bridge_encoder == "e5-small-trainable"

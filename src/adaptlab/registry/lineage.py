@@ -18,8 +18,6 @@ from pathlib import Path
 
 from adaptlab.errors import AdaptlabError
 from adaptlab.models.registry import ZOO
-from adaptlab.train.adapter import is_adapter_dir
-from adaptlab.train.ensemble import is_ensemble_dir
 from adaptlab.train.model_store import registered_models
 from adaptlab.workspace import Workspace
 
@@ -73,14 +71,15 @@ def candidate(workspace: Workspace, name: str, model: str) -> Candidate:
             f"model '{model}' is neither a zoo model, a name `adaptlab finetune --output` "
             "registered in this workspace, nor a folder"
         )
-    kind = "adapter" if is_adapter_dir(folder) else "ensemble" if is_ensemble_dir(folder) else "sentence-transformers"
+    meta_files = {"adapter": "adapter.json", "ensemble": "ensemble.json", "bridge": "bridge.json"}
+    kind = next((k for k, meta in meta_files.items() if (folder / meta).is_file()), "sentence-transformers")
     if kind == "sentence-transformers" and not (folder / "modules.json").is_file():
-        raise AdaptlabError(f"{folder}: not a sentence-transformers folder (no modules.json), an adapter nor an ensemble")
+        raise AdaptlabError(f"{folder}: not a sentence-transformers folder (no modules.json), an adapter, an ensemble "
+                            "nor a bridge")
     copy = snapshot(workspace, name, folder.resolve())
     lineage = {"source_name": model if entry else "", "source_path": str(folder.resolve())}
-    if kind in ("adapter", "ensemble"):
-        meta = "adapter.json" if kind == "adapter" else "ensemble.json"
-        lineage["base_model"] = str(json.loads((folder / meta).read_text(encoding="utf-8")).get("base", ""))
+    if kind in meta_files:
+        lineage["base_model"] = str(json.loads((folder / meta_files[kind]).read_text(encoding="utf-8")).get("base", ""))
     return Candidate(str(copy), str(copy), kind, lineage)
 
 

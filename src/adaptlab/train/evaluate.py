@@ -1,7 +1,8 @@
 """Before/after evaluation for fine-tuning: the base, the result, BM25 and the zoo's off-the-shelf models.
 
 Frozen zoo models' vectors are cached on disk (e5-small encodes ~1–4 passages/s on two cores, so a
-second run must not pay that again); an adapter reuses its base model's cached vectors, an ensemble its members'.
+second run must not pay that again); an adapter reuses its base model's cached vectors, an ensemble its
+members', a bridge its two models'.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import ZOO
 from adaptlab.train.adapter import AdapterEmbedder
+from adaptlab.train.bridge import BridgeEmbedder
 from adaptlab.train.ensemble import EnsembleEmbedder
 
 
@@ -44,6 +46,13 @@ def cached_vectors(embedder: Embedder, documents: list[str], queries: list[str],
             return None
         return (embedder.combine([p[0] for p in parts if p is not None]),
                 embedder.combine([p[1] for p in parts if p is not None]))
+    if isinstance(embedder, BridgeEmbedder):
+        native = cached_vectors(embedder.target, documents, queries, cache, batch_size)
+        if native is None or embedder.encoder.name not in ZOO:
+            return None
+        target_queries = dict(zip(queries, native[1]))
+        return native[0], embedder.route(queries, lambda part: np.stack([target_queries[q] for q in part]),
+                                         lambda part: cache.queries(embedder.encoder, part, batch_size))
     frozen = embedder.base if isinstance(embedder, AdapterEmbedder) else embedder
     if frozen.name not in ZOO:
         return None
@@ -60,7 +69,7 @@ Run = dict[str, dict[str, float]]
 def cached_run(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
                batch_size: int = 32) -> Run:
     """The model's exact top-`k` per query; vectors of frozen zoo models (an adapter's or an ensemble's too)
-    come from `cache`, a fine-tuned folder encodes."""
+    come from `cache` (a bridge's from its two models'), a fine-tuned folder encodes."""
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
     vectors = cached_vectors(embedder, [document_text(dataset.corpus[d]) for d in doc_ids],
                              [dataset.queries[q] for q in query_ids], cache, batch_size)

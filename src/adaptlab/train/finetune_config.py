@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from adaptlab.train.reranker_config import RerankerConfig
 
-Method = Literal["full", "adapter"]
+Method = Literal["full", "adapter", "bridge"]
 Objective = Literal["mnrl", "cached-mnrl", "matryoshka", "distill-parallel"]
-METHODS: tuple[str, ...] = ("full", "adapter")
+METHODS: tuple[str, ...] = ("full", "adapter", "bridge")
 OBJECTIVES: tuple[str, ...] = ("mnrl", "cached-mnrl", "matryoshka", "distill-parallel")
 
 
@@ -26,7 +26,9 @@ class FinetuneConfig(BaseModel):
     base: str = Field("minilm", description="Zoo name or local sentence-transformers folder to start from.")
     method: Method = Field(
         "full", description="full: train every weight (sentence-transformers models); adapter: train a small "
-        "adapter on the frozen model's vectors (any model, incl. e5-small and use-multilingual)."
+        "adapter on the frozen model's vectors (any model, incl. e5-small and use-multilingual); bridge: keep the base "
+        "and its stored vectors, answer queries in other languages with `bridge_encoder` mapped into its space "
+        "(fitted on parallel_sources and english_sources; objective and pairs do not apply)."
     )
     objective: Objective = Field(
         "mnrl", description="mnrl: in-batch negatives (InfoNCE); cached-mnrl: same with a large batch in small "
@@ -43,6 +45,19 @@ class FinetuneConfig(BaseModel):
     )
     parallel_sources: list[str] = Field(
         ["tatoeba", "stsb"], description="Parallel DE–EN sources for distill-parallel: tatoeba, stsb, oeo."
+    )
+    english_sources: list[str] = Field(
+        ["instructions"], description="bridge: English-only text that also teaches the map (encoder → base on the "
+        "same sentence): instructions (English requests and questions of the LLM demo sets), oeo-definitions "
+        "(train classes)."
+    )
+    bridge_encoder: str = Field(
+        "e5-small-trainable", description="bridge: the multilingual model that embeds queries the base does not "
+        "speak."
+    )
+    bridge_ridge: float = Field(0.01, gt=0, description="bridge: ridge penalty of the least-squares map.")
+    native_languages: list[str] = Field(
+        ["en"], description="bridge: query languages the base answers itself (detected per query)."
     )
     eval: list[str] = Field(default_factory=list, description="Datasets evaluated before and after (held-out).")
     compare: list[str] = Field(
@@ -117,6 +132,9 @@ class FinetuneConfig(BaseModel):
             raise ValueError("teacher: only distill-parallel learns from a teacher; set objective: distill-parallel")
         if self.teacher and self.teacher != self.base and self.interpolate < 1:
             raise ValueError("interpolate: weight averaging needs the student and teacher to be the same model")
+        if self.method == "bridge" and self.bridge_encoder == self.base:
+            raise ValueError("bridge_encoder: a bridge maps another model's queries into the base's space; "
+                             "the bridge encoder must differ from the base")
         if self.ensemble_weights is not None and len(self.ensemble_weights) != 1 + len(self.ensemble):
             raise ValueError(f"ensemble_weights: one weight for the base and each ensemble model "
                              f"({1 + len(self.ensemble)}), got {len(self.ensemble_weights)}")

@@ -21,10 +21,11 @@ from adaptlab.eval.hybrid_eval import evaluate_bm25, hybrid_name, hybrid_run
 from adaptlab.eval.metrics import PRIMARY_METRIC
 from adaptlab.eval.retrieval_eval import document_text, resolve_datasets
 from adaptlab.models.base import Embedder
-from adaptlab.models.registry import get_spec
+from adaptlab.models.registry import ZOO, get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
 from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdapter
 from adaptlab.train.evaluate import Scored, cached_run, scored_run
+from adaptlab.train.bridge import BridgeData, BridgeEmbedder, fit_bridge
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.leak_guard import drop_leaking_pairs
@@ -33,7 +34,7 @@ from adaptlab.train.model_store import register_model, resolve_model
 from adaptlab.train.pairs import Pair, split_by_document, write_pairs
 from adaptlab.train.pairs_corpus import mine_corpus_pairs
 from adaptlab.train.pairs_labelled import read_labelled_pairs
-from adaptlab.train.parallel import parallel_pairs
+from adaptlab.train.parallel import english_texts, parallel_pairs
 
 if TYPE_CHECKING:
     from adaptlab.pipeline import Session
@@ -62,6 +63,8 @@ class FinetuneReport:
 
 def default_name(config: FinetuneConfig) -> str:
     base = re.sub(r"[^0-9A-Za-z]+", "-", Path(config.base).name).strip("-")
+    if config.method == "bridge":
+        return f"{base}-bridge-{re.sub(r'[^0-9A-Za-z]+', '-', Path(config.bridge_encoder).name).strip('-')}"
     return f"{base}-{config.method}-{config.objective}"
 
 
@@ -137,10 +140,14 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
     with session.run("finetune", {**config.model_dump(), "output": name}) as run:
         scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare,
                               hybrid=hybrid)
-        if config.objective == "distill-parallel":
+        if config.method == "bridge":
             heldout: list[Pair] = []
-            tuned, stats = _distill(session, config, base_name, folder)
+            tuned, stats = _bridge(session, config, base, folder)
             report_rules: Counter[str] = Counter({"parallel": stats.train_examples})
+        elif config.objective == "distill-parallel":
+            heldout = []
+            tuned, stats = _distill(session, config, base_name, folder)
+            report_rules = Counter({"parallel": stats.train_examples})
         else:
             train, heldout = split_by_document(_guarded_pairs(session, config, datasets), config.heldout_fraction,
                                                config.seed)
@@ -241,6 +248,41 @@ def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: P
     tuned = _save_st(student, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from, label_seconds)
+
+
+def _bridge(session: Session, config: FinetuneConfig, target: Embedder, folder: Path) -> tuple[Embedder, _Stats]:
+    """Embed the parallel and English-only sentences with both models (cached on disk), fit the map, save."""
+    encoder = session.embedder(config.bridge_encoder)
+    pairs = sample(parallel_pairs(tuple(config.parallel_sources)), config.max_pairs, config.seed)
+    english = english_texts(tuple(config.english_sources))
+    session.console.print(f"bridge {encoder.name} → {target.name}: {len(pairs)} parallel pairs "
+                          f"({', '.join(config.parallel_sources)}), {len(english)} English sentences "
+                          f"({', '.join(config.english_sources) or 'none'})")
+    cache = VectorCache(session.workspace.vector_cache)
+    batch = session.config.embed.batch_size
+    start = time.perf_counter()
+
+    def vectors(model: Embedder, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, model.dim), dtype=np.float32)
+        if model.name in ZOO:  # a zoo model's vectors never change: a second fit embeds nothing
+            return cache.queries(model, texts, batch)
+        return model.encode_queries(texts, batch_size=batch)
+
+    english_side, german_side = [en for en, _ in pairs], [de for _, de in pairs]
+    data = BridgeData(vectors(encoder, english_side), vectors(encoder, german_side), vectors(target, english_side),
+                      vectors(target, german_side), vectors(encoder, english), vectors(target, english))
+    embed_seconds = time.perf_counter() - start
+    bridge = fit_bridge(encoder.name, target.name, data, config.bridge_ridge, seed=config.seed)
+    bridge.native_languages = list(config.native_languages)
+    bridge.sources = [*config.parallel_sources, *config.english_sources]
+    if folder.exists():
+        shutil.rmtree(folder)
+    bridge.save(folder, {"embed_seconds": embed_seconds})
+    session.console.print(f"map fitted in {bridge.seconds:.1f} s (sentences embedded in {embed_seconds:.0f} s); "
+                          f"blend weight {bridge.native_weight:g} chosen on held-out pairs")
+    stats = _Stats(len(pairs) + len(english), bridge.seconds, 1, prepare_seconds=embed_seconds)
+    return BridgeEmbedder(encoder, target, bridge, name=config.output or folder.name), stats
 
 
 def _check_same_width(student: Any, teacher: Any, student_name: str, teacher_name: str) -> None:

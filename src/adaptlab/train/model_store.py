@@ -17,6 +17,7 @@ from adaptlab.models.loading import load_embedder
 from adaptlab.models.registry import ZOO, get_spec
 from adaptlab.retrieval.rerank import is_cross_encoder_dir
 from adaptlab.train.adapter import AdapterEmbedder, EmbeddingAdapter, is_adapter_dir
+from adaptlab.train.bridge import BridgeEmbedder, QueryBridge, is_bridge_dir
 from adaptlab.train.ensemble import is_ensemble_dir, load_ensemble
 from adaptlab.workspace import Workspace
 
@@ -59,7 +60,8 @@ def register_model(workspace: Workspace, name: str, folder: Path) -> dict[str, s
     folder = Path(folder).resolve()
     stamp = "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in sorted(folder.rglob("*")) if p.is_file())
     kind = "adapter" if is_adapter_dir(folder) else "ensemble" if is_ensemble_dir(folder) else (
-        "cross-encoder" if is_cross_encoder_dir(folder) else "sentence-transformers")
+        "bridge" if is_bridge_dir(folder) else "cross-encoder" if is_cross_encoder_dir(folder)
+        else "sentence-transformers")
     entry = {"path": str(folder), "kind": kind,
              "key": f"{name}-{content_hash(stamp)[:8]}"}
     models = registered_models(workspace)
@@ -78,11 +80,16 @@ def resolve_model(workspace: Workspace, name: str) -> str:
 
 
 def model_key(workspace: Workspace, name: str) -> str:
-    """A stable identifier for collection names: the registry key, the zoo name, or the folder path."""
+    """A stable identifier for collection names: the registry key, the zoo name, or the folder path.
+
+    A bridge embeds documents with its target model, so it shares the target's collection: vectors indexed
+    with MiniLM answer the bridge's German queries without being embedded again."""
     entry = registered_models(workspace).get(name)
+    path = Path(entry["path"] if entry and name not in ZOO else name).expanduser()
+    if is_bridge_dir(path):
+        return model_key(workspace, QueryBridge.load(path).target)
     if entry and name not in ZOO:
         return entry["key"]
-    path = Path(name).expanduser()
     if is_adapter_dir(path) or is_ensemble_dir(path):
         kind = "adapter" if is_adapter_dir(path) else "ensemble"
         return f"{kind}-{path.resolve().name}-{content_hash(str(path.resolve()))[:8]}"
@@ -90,7 +97,7 @@ def model_key(workspace: Workspace, name: str) -> str:
 
 
 def load_model(workspace: Workspace, name: str) -> Embedder:
-    """An Embedder for a registered name, a zoo name, a sentence-transformers, adapter or ensemble folder."""
+    """An Embedder for a registered name, a zoo name, a sentence-transformers, adapter, ensemble or bridge folder."""
     target = resolve_model(workspace, name)
     path = Path(target).expanduser()
     if is_cross_encoder_dir(path):
@@ -98,6 +105,10 @@ def load_model(workspace: Workspace, name: str) -> Embedder:
     label = name if name != target else str(path.resolve())
     if is_ensemble_dir(path):
         return load_ensemble(path, lambda member: load_model(workspace, str(member)), name=label)
+    if is_bridge_dir(path):
+        bridge = QueryBridge.load(path)
+        return BridgeEmbedder(load_model(workspace, bridge.encoder), load_model(workspace, bridge.target), bridge,
+                              name=label)
     if not is_adapter_dir(path):
         return load_embedder(target, workspace.model_cache)
     adapter = EmbeddingAdapter.load(path)
