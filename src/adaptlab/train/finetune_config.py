@@ -47,7 +47,7 @@ class FinetuneConfig(BaseModel):
         ["tatoeba", "stsb"], description="Parallel DE–EN sources for distill-parallel: tatoeba, stsb, oeo."
     )
     english_sources: list[str] = Field(
-        ["instructions"], description="bridge: English-only text that also teaches the map (encoder → base on the "
+        ["instructions", "responses", "oeo-definitions"], description="bridge: English-only text that also teaches the map (encoder → base on the "
         "same sentence): instructions (English requests and questions of the LLM demo sets), oeo-definitions "
         "(train classes)."
     )
