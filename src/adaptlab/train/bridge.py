@@ -169,7 +169,8 @@ def native_mask(texts: Sequence[str], native_languages: Sequence[str]) -> np.nda
 
 
 class BridgeEmbedder(Embedder):
-    """Documents and native-language queries: the target model. Other queries: encoder → map."""
+    """Documents and native-language queries: the target model. Other queries: encoder → map, blended with
+    the target's own vector of the query."""
 
     def __init__(self, encoder: Embedder, target: Embedder, bridge: QueryBridge, name: str) -> None:
         if bridge.weights.shape != (encoder.dim + 1, target.dim):
@@ -191,6 +192,8 @@ class BridgeEmbedder(Embedder):
               encoder: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Query vectors: `native` embeds every text with the target; texts in other languages are also
         embedded by `encoder`, mapped and blended (evaluation passes cached encoders here)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         is_native = native_mask(texts, self.bridge.native_languages)
         out = l2_normalize(native(list(texts)))
         if not is_native.all():

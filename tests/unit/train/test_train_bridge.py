@@ -83,6 +83,7 @@ def test_bridge_embeds_native_queries_with_the_target_and_others_through_the_map
     np.testing.assert_allclose(routed, vectors, atol=1e-5)
     assert seen == {"native": [ENGLISH[0], GERMAN[1]], "encoder": [GERMAN[1]]}  # English never reaches the encoder
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5) and bridge.dim == target.dim
+    assert bridge.encode_queries([]).shape == (0, target.dim)
 
 
 def test_the_map_pulls_german_queries_towards_the_english_targets(models: tuple) -> None:
