@@ -28,6 +28,19 @@ def test_finetune_saves_registers_and_evaluates(tmp_path: Path) -> None:
         assert session.collection("tiny").startswith("corpus__tiny_")
 
 
+def test_finetune_with_mined_hard_negatives_records_them_with_the_pairs(tmp_path: Path) -> None:
+    import json
+
+    config = FinetuneConfig(base="minilm", max_steps=1, batch_size=4, max_seq_length=64, hard_negatives=1,
+                            negative_margin=0.05, output="tiny-hn", eval=[], compare=[], heldout_fraction=0)
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        session.ingest([FIXTURES / "docs"])
+        report = finetune(session, config)
+    rows = [json.loads(line) for line in (report.path.parent / "tiny-hn.pairs.jsonl").read_text().splitlines()]
+    assert rows and all(len(r["negatives"]) == 1 and r["negatives"][0] != r["positive"] for r in rows)
+    assert report.steps == 1 and list((tmp_path / "ws").rglob("corpus_embeddings_*.npy"))
+
+
 def test_training_resumes_from_the_last_checkpoint(tmp_path: Path) -> None:
     from sentence_transformers import SentenceTransformer
 

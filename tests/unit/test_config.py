@@ -67,3 +67,9 @@ def test_a_bridge_needs_an_encoder_other_than_its_base() -> None:
         parse_config({"finetune": {"base": "e5-small", "method": "bridge", "bridge_encoder": "e5-small"}})
     bridge = parse_config({"finetune": {"method": "bridge", "english_sources": ["instructions"]}}).finetune
     assert bridge is not None and bridge.base == "minilm" and bridge.bridge_encoder == "e5-small-trainable"
+
+
+def test_hard_negatives_need_a_full_fine_tune() -> None:
+    with pytest.raises(ConfigError, match=r"hard_negatives: mined negatives train a full fine-tune"):
+        parse_config({"finetune": {"method": "adapter", "hard_negatives": 2}})
+    assert parse_config({"finetune": {"hard_negatives": 2}}).finetune.hard_negatives == 2  # type: ignore[union-attr]

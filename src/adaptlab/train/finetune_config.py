@@ -92,6 +92,16 @@ class FinetuneConfig(BaseModel):
         1.0, gt=0, le=1, description="full/distill-parallel: after training keep this share of the trained weights "
         "and the rest of the base's (weight averaging; below 1 trades some of the gain for the base's behaviour)."
     )
+    hard_negatives: int = Field(
+        0, ge=0, description="full: mine this many hard negatives per training pair from the corpus with the base "
+        "model (sentence-transformers' mine_hard_negatives; corpus vectors cached in the workspace); 0: in-batch "
+        "negatives only. Pairs that get fewer are left out."
+    )
+    negative_margin: float = Field(
+        0.05, ge=0, lt=1, description="hard_negatives: a candidate scoring above (1 − margin) × the positive's score "
+        "is skipped as a likely false negative (an unlabelled relevant passage)."
+    )
+    negative_candidates: int = Field(30, gt=1, description="hard_negatives: drawn from the model's top this many.")
     matryoshka_dims: list[int] = Field([384, 256, 128, 64], description="matryoshka: dimensions trained.")
     max_pairs: int | None = Field(None, gt=0, description="Use at most this many training pairs (sampled).")
     heldout_fraction: float = Field(
@@ -132,6 +142,9 @@ class FinetuneConfig(BaseModel):
             raise ValueError("teacher: only distill-parallel learns from a teacher; set objective: distill-parallel")
         if self.teacher and self.teacher != self.base and self.interpolate < 1:
             raise ValueError("interpolate: weight averaging needs the student and teacher to be the same model")
+        if self.hard_negatives and (self.method != "full" or self.objective == "distill-parallel"):
+            raise ValueError("hard_negatives: mined negatives train a full fine-tune with mnrl, cached-mnrl or "
+                             "matryoshka; set method: full")
         if self.method == "bridge" and self.bridge_encoder == self.base:
             raise ValueError("bridge_encoder: a bridge maps another model's queries into the base's space; "
                              "the bridge encoder must differ from the base")

@@ -30,7 +30,7 @@ from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.leak_guard import drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
-from adaptlab.train.model_store import register_model, resolve_model
+from adaptlab.train.model_store import model_key, register_model, resolve_model
 from adaptlab.train.pairs import Pair, split_by_document, write_pairs
 from adaptlab.train.pairs_corpus import mine_corpus_pairs
 from adaptlab.train.pairs_labelled import read_labelled_pairs
@@ -219,12 +219,38 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
     from adaptlab.train.finetune_trainer import pairs_dataset, train_sentence_transformer
 
     model = _load_st(session, base_name)
+    if config.hard_negatives:
+        train = _with_hard_negatives(session, config, model, train, heldout)
+        write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
     stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
                                        config, checkpoints, [_mlflow_callback(run)])
     tuned = _save_st(model, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the run finished: nothing left to resume
     return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from)
+
+
+def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, train: list[Pair],
+                         heldout: list[Pair]) -> list[Pair]:
+    """The training pairs with mined negatives, from the corpus chunks of the training documents."""
+    from adaptlab.train.hard_negatives import mine_negatives, negative_pool
+
+    if config.max_seq_length:  # mine with the text the model will train on
+        model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
+    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
+    pool = negative_pool(chunks, train, {p.doc_id for p in heldout}, 20000, config.seed)
+    # sentence-transformers keys its cache by texts and the model's card name: the folder keeps models apart
+    cache = session.workspace.vector_cache / "hard-negatives" / re.sub(
+        r"[^0-9A-Za-z._-]+", "_", f"{model_key(session.workspace, config.base)}-{model.max_seq_length}")[-80:]
+    start = time.perf_counter()
+    mined, dropped = mine_negatives(model, train, pool, config.hard_negatives, config.negative_margin,
+                                    config.negative_candidates, cache)
+    session.console.print(f"{config.hard_negatives} hard negative(s) per pair mined from {len(pool)} passages in "
+                          f"{time.perf_counter() - start:.0f} s; {dropped} pair(s) without enough left out")
+    if len(mined) < 2:
+        raise AdaptlabError("fewer than two training pairs kept hard negatives; lower hard_negatives or "
+                            "negative_margin")
+    return mined
 
 
 def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: Path) -> tuple[Embedder, _Stats]:

@@ -31,8 +31,9 @@ def pairs_dataset(pairs: list[Pair]) -> Any:
     from datasets import Dataset
 
     data: dict[str, list[str]] = {"anchor": [p.query for p in pairs], "positive": [p.positive for p in pairs]}
-    if pairs and all(p.negatives for p in pairs):
-        data["negative"] = [p.negatives[0] for p in pairs]
+    shared = min((len(p.negatives) for p in pairs), default=0)  # MNRL reads as many negatives as every row has
+    for i in range(shared):
+        data["negative" if i == 0 else f"negative_{i + 1}"] = [p.negatives[i] for p in pairs]
     return Dataset.from_dict(data)
 
 
@@ -118,8 +119,9 @@ def column_prompts(model: Any, columns: list[str]) -> dict[str, str] | None:
     query, document = prompts.get("query"), prompts.get("document")
     if not query and not document:
         return None
-    roles = {"anchor": query, "positive": document, "negative": document}
-    chosen = {column: roles[column] for column in columns if roles.get(column)}
+    roles = {"anchor": query, "positive": document}
+    chosen = {column: prompt for column in columns
+              if (prompt := document if column.startswith("negative") else roles.get(column))}
     return chosen or None
 
 

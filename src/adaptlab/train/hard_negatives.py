@@ -1,0 +1,59 @@
+"""Hard negatives for mined or labelled training pairs: passages the current model ranks high but that are
+not the pair's positive.
+
+In-batch negatives are mostly easy (another law's section is rarely confused with this one). Negatives
+mined with the model being trained are the ones it actually confuses. sentence-transformers'
+`mine_hard_negatives` does the mining. A relative margin guards against false negatives: a candidate
+scoring above (1 − margin) × the positive's score is probably an unlabelled relevant passage and is
+skipped. The corpus embeddings are cached on disk in the workspace, so a re-run does not encode the
+corpus again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from pathlib import Path
+from typing import Any
+
+from adaptlab.train.pairs import Pair
+
+
+def negative_pool(chunks: list[tuple[str, str]], train: list[Pair], heldout_docs: set[str], limit: int | None,
+                  seed: int) -> list[str]:
+    """Texts negatives come from: (doc_id, text) chunks outside held-out documents, plus every positive."""
+    texts = [text.strip() for doc_id, text in chunks if doc_id not in heldout_docs and text.strip()]
+    if limit and len(texts) > limit:
+        texts = random.Random(seed).sample(texts, limit)
+    return list(dict.fromkeys([*texts, *(p.positive for p in train)]))
+
+
+def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, relative_margin: float,
+                   candidates: int, cache_folder: Path | None = None, batch_size: int = 32) -> tuple[list[Pair], int]:
+    """(pairs with `count` mined negatives each, how many pairs got fewer and were left out).
+
+    The model's `query`/`document` prompts (e5) are used, as at search time.
+    """
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives
+
+    prompts = getattr(model, "prompts", None) or {}
+    data = Dataset.from_dict({"query": [p.query for p in pairs], "positive": [p.positive for p in pairs]})
+    mined = mine_hard_negatives(
+        data, model, anchor_column_name="query", positive_column_name="positive", corpus=pool,
+        range_max=min(candidates, len(pool)), relative_margin=relative_margin, num_negatives=count,
+        sampling_strategy="top", output_format="n-tuple", batch_size=batch_size, verbose=False,
+        query_prompt_name="query" if "query" in prompts else None,
+        corpus_prompt_name="document" if "document" in prompts else None,
+        cache_folder=str(cache_folder) if cache_folder else None,
+    )
+    columns = [c for c in mined.column_names if c.startswith("negative")]
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for row in mined:
+        found.setdefault((row["query"], row["positive"]), tuple(row[c] for c in columns))
+    kept = [dataclasses.replace(p, negatives=found[(p.query, p.positive)]) for p in pairs
+            if (p.query, p.positive) in found]
+    return kept, len(pairs) - len(kept)
+
+
+__all__ = ["mine_negatives", "negative_pool"]

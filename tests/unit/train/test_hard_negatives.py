@@ -1,0 +1,62 @@
+"""Hard negatives mined with the model being trained: never the positive, false negatives skipped, cached."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adaptlab.models.registry import get_spec
+from adaptlab.models.resolve import sentence_transformers_dir
+from adaptlab.train.finetune_trainer import column_prompts, pairs_dataset
+from adaptlab.train.hard_negatives import mine_negatives, negative_pool
+from adaptlab.train.pairs import Pair
+
+PASSAGES = [
+    "Wind turbines convert the kinetic energy of wind into electricity.",
+    "Offshore wind farms are built in the sea where winds are stronger.",
+    "Solar panels turn sunlight into electric current with photovoltaic cells.",
+    "Batteries store electrical energy chemically for later use.",
+    "Heat pumps move heat from outside air into a building.",
+    "Hydropower plants use falling water to drive turbines.",
+    "A transformer changes the voltage of alternating current.",
+    "The grid operator balances supply and demand every second.",
+]
+PAIRS = [Pair("How do wind turbines make power?", PASSAGES[0], "d0", "heading"),
+         Pair("How does solar power work?", PASSAGES[2], "d2", "heading"),
+         Pair("What stores electricity?", PASSAGES[3], "d3", "heading")]
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> object:
+    from sentence_transformers import SentenceTransformer
+
+    folder = sentence_transformers_dir(get_spec("minilm"), tmp_path_factory.mktemp("models"))
+    return SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+
+def test_pool_leaves_out_held_out_documents_and_keeps_positives() -> None:
+    chunks = [("d0", PASSAGES[0]), ("held", "A held-out passage."), ("d5", PASSAGES[5]), ("d5", "  ")]
+    pool = negative_pool(chunks, PAIRS, {"held"}, None, 0)
+    assert "A held-out passage." not in pool and PASSAGES[5] in pool and PASSAGES[2] in pool
+    assert len(pool) == len(set(pool)) and "" not in pool
+
+
+def test_mined_negatives_are_confusable_passages_never_the_positive(minilm: object, tmp_path: Path) -> None:
+    mined, dropped = mine_negatives(minilm, PAIRS, PASSAGES, 2, 0.05, 8, tmp_path / "cache")
+    assert dropped == 0 and len(mined) == 3
+    for pair in mined:
+        assert len(pair.negatives) == 2 and pair.positive not in pair.negatives
+    wind = next(p for p in mined if p.doc_id == "d0")
+    assert PASSAGES[1] in wind.negatives  # the other wind passage is the confusable one
+    assert list((tmp_path / "cache").glob("corpus_embeddings_*.npy"))  # a re-run does not encode again
+    data = pairs_dataset(mined)
+    assert data.column_names == ["anchor", "positive", "negative", "negative_2"]
+    assert column_prompts(type("E5", (), {"prompts": {"query": "query: ", "document": "passage: "}})(),
+                          data.column_names) == {"anchor": "query: ", "positive": "passage: ",
+                                                 "negative": "passage: ", "negative_2": "passage: "}
+
+
+def test_a_margin_near_one_skips_every_candidate_as_a_possible_false_negative(minilm: object) -> None:
+    mined, dropped = mine_negatives(minilm, PAIRS, PASSAGES, 1, 0.99, 8)
+    assert mined == [] and dropped == 3
