@@ -95,7 +95,7 @@ class FinetuneConfig(BaseModel):
     hard_negatives: int = Field(
         0, ge=0, description="full: mine this many hard negatives per training pair from the corpus with the base "
         "model (sentence-transformers' mine_hard_negatives; corpus vectors cached in the workspace); 0: in-batch "
-        "negatives only. Pairs that get fewer are left out."
+        "negatives only. A pair with too few candidates outside the margin is topped up with random passages."
     )
     negative_margin: float = Field(
         0.05, ge=0, lt=1, description="hard_negatives: a candidate scoring above (1 − margin) × the positive's score "

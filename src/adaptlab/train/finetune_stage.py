@@ -243,13 +243,12 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
     cache = session.workspace.vector_cache / "hard-negatives" / re.sub(
         r"[^0-9A-Za-z._-]+", "_", f"{model_key(session.workspace, config.base)}-{model.max_seq_length}")[-80:]
     start = time.perf_counter()
-    mined, dropped = mine_negatives(model, train, pool, config.hard_negatives, config.negative_margin,
-                                    config.negative_candidates, cache)
+    mined, topped_up = mine_negatives(model, train, pool, config.hard_negatives, config.negative_margin,
+                                      config.negative_candidates, cache, seed=config.seed)
     session.console.print(f"{config.hard_negatives} hard negative(s) per pair mined from {len(pool)} passages in "
-                          f"{time.perf_counter() - start:.0f} s; {dropped} pair(s) without enough left out")
-    if len(mined) < 2:
-        raise AdaptlabError("fewer than two training pairs kept hard negatives; lower hard_negatives or "
-                            "negative_margin")
+                          f"{time.perf_counter() - start:.0f} s; {topped_up} of {len(mined)} pair(s) had too few "
+                          "outside the margin and were topped up with random passages (lower negative_margin "
+                          "for more hard ones)")
     return mined
 
 

@@ -29,10 +29,13 @@ def negative_pool(chunks: list[tuple[str, str]], train: list[Pair], heldout_docs
 
 
 def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, relative_margin: float,
-                   candidates: int, cache_folder: Path | None = None, batch_size: int = 32) -> tuple[list[Pair], int]:
-    """(pairs with `count` mined negatives each, how many pairs got fewer and were left out).
+                   candidates: int, cache_folder: Path | None = None, batch_size: int = 32,
+                   seed: int = 42) -> tuple[list[Pair], int]:
+    """(every pair with `count` negatives, how many pairs had too few mined ones and were topped up at random).
 
-    The model's `query`/`document` prompts (e5) are used, as at search time.
+    A pair whose candidates all fall inside the margin keeps training: its missing negatives are random pool
+    passages (as easy as in-batch ones), so a strict margin never shrinks the training set. The model's
+    `query`/`document` prompts (e5) are used, as at search time.
     """
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
@@ -51,9 +54,16 @@ def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, r
     found: dict[tuple[str, str], tuple[str, ...]] = {}
     for row in mined:
         found.setdefault((row["query"], row["positive"]), tuple(row[c] for c in columns))
-    kept = [dataclasses.replace(p, negatives=found[(p.query, p.positive)]) for p in pairs
-            if (p.query, p.positive) in found]
-    return kept, len(pairs) - len(kept)
+    rng = random.Random(seed)
+    out, topped_up = [], 0
+    for pair in pairs:
+        negatives = list(found.get((pair.query, pair.positive), ()))
+        if len(negatives) < count:
+            topped_up += 1
+            spare = [t for t in rng.sample(pool, min(len(pool), 4 * count + 1)) if t != pair.positive]
+            negatives += [t for t in spare if t not in negatives][: count - len(negatives)]
+        out.append(dataclasses.replace(pair, negatives=tuple(negatives)))
+    return out, topped_up
 
 
 __all__ = ["mine_negatives", "negative_pool"]
