@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class QueryBridge:
         folder = Path(folder)
         path = folder / BRIDGE_FILE
         try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
+            meta = _read_meta(folder)
             weights = np.load(folder / MAP_FILE)
             bridge = cls(str(meta["encoder"]), str(meta["target"]), weights, float(meta["native_weight"]),
                          list(meta["native_languages"]), float(meta["ridge"]), int(meta["pairs"]),
@@ -123,6 +124,19 @@ class QueryBridge:
         if weights.ndim != 2:
             raise AdaptlabError(f"{folder / MAP_FILE}: the map must be a 2-d matrix, got shape {weights.shape}")
         return bridge
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    return json.loads((Path(folder) / BRIDGE_FILE).read_text(encoding="utf-8"))
+
+
+def bridge_target(folder: Path) -> str:
+    """The model whose space (and vector collection) a saved bridge uses, read without loading the map."""
+    try:
+        return str(_read_meta(folder)["target"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise AdaptlabError(f"{Path(folder) / BRIDGE_FILE}: not a valid bridge; re-run `adaptlab finetune "
+                            "--method bridge`") from None
 
 
 def _fit_map(data: BridgeData, rows: np.ndarray, ridge: float) -> np.ndarray:
@@ -206,5 +220,5 @@ class BridgeEmbedder(Embedder):
         return self.target.count_tokens(texts)
 
 
-__all__ = ["BridgeData", "BridgeEmbedder", "QueryBridge", "apply_map", "bridged", "fit_bridge", "is_bridge_dir",
-           "native_mask", "ridge_map"]
+__all__ = ["BridgeData", "BridgeEmbedder", "QueryBridge", "apply_map", "bridge_target", "bridged", "fit_bridge",
+           "is_bridge_dir", "native_mask", "ridge_map"]

@@ -17,7 +17,7 @@ from adaptlab.models.loading import load_embedder
 from adaptlab.models.registry import ZOO, get_spec
 from adaptlab.retrieval.rerank import is_cross_encoder_dir
 from adaptlab.train.adapter import AdapterEmbedder, EmbeddingAdapter, is_adapter_dir
-from adaptlab.train.bridge import BridgeEmbedder, QueryBridge, is_bridge_dir
+from adaptlab.train.bridge import BridgeEmbedder, QueryBridge, bridge_target, is_bridge_dir
 from adaptlab.train.ensemble import is_ensemble_dir, load_ensemble
 from adaptlab.workspace import Workspace
 
@@ -87,7 +87,7 @@ def model_key(workspace: Workspace, name: str) -> str:
     entry = registered_models(workspace).get(name)
     path = Path(entry["path"] if entry and name not in ZOO else name).expanduser()
     if is_bridge_dir(path):
-        return model_key(workspace, QueryBridge.load(path).target)
+        return model_key(workspace, bridge_target(path))
     if entry and name not in ZOO:
         return entry["key"]
     if is_adapter_dir(path) or is_ensemble_dir(path):

@@ -12,7 +12,8 @@ from adaptlab.errors import AdaptlabError
 from adaptlab.models.base import l2_normalize
 from adaptlab.models.loading import load_embedder
 from adaptlab.train.bridge import (
-    BRIDGE_FILE, NATIVE_WEIGHTS, BridgeData, BridgeEmbedder, QueryBridge, apply_map, bridged, fit_bridge, is_bridge_dir,
+    BRIDGE_FILE, NATIVE_WEIGHTS, BridgeData, BridgeEmbedder, QueryBridge, apply_map, bridge_target, bridged, fit_bridge,
+    is_bridge_dir,
     native_mask, ridge_map,
 )
 from adaptlab.train.model_store import load_model, model_key, register_model
@@ -112,6 +113,8 @@ def test_broken_or_mismatched_bridges_fail_with_one_line(models: tuple, tmp_path
     (folder / BRIDGE_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(AdaptlabError, match="not a valid bridge"):
         QueryBridge.load(folder)
+    with pytest.raises(AdaptlabError, match="not a valid bridge"):
+        bridge_target(folder)
     small = QueryBridge("minilm-onnx-int8", "minilm", np.zeros((5, 384), dtype=np.float32))
     with pytest.raises(AdaptlabError, match="bridge map is 4→384-d"):
         BridgeEmbedder(*models, small, name="x")
