@@ -43,7 +43,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory):
 def test_stage_mines_negatives_trains_saves_and_registers(trained) -> None:
     workspace, report = trained
     assert report.steps == 2 and report.train_queries >= 2
-    assert report.positives == report.train_queries < report.labelled_pairs  # hard negatives were mined
+    # every query keeps its positive and gets both negatives (mined, or topped up from the pool)
+    assert report.positives == report.train_queries and report.labelled_pairs == 3 * report.train_queries
     assert is_cross_encoder_dir(report.path) and (report.path / "README.md").is_file()
     assert registered_models(Session.open(workspace).workspace)["tiny-reranker"]["kind"] == "cross-encoder"
     with pytest.raises(AdaptlabError, match="cross-encoder reranker"):

@@ -30,7 +30,7 @@ from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.leak_guard import drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
-from adaptlab.train.model_store import model_key, register_model, resolve_model
+from adaptlab.train.model_store import register_model, resolve_model
 from adaptlab.train.pairs import Pair, split_by_document, write_pairs
 from adaptlab.train.pairs_corpus import mine_corpus_pairs
 from adaptlab.train.pairs_labelled import read_labelled_pairs
@@ -233,15 +233,13 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
 def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, train: list[Pair],
                          heldout: list[Pair]) -> list[Pair]:
     """The training pairs with mined negatives, from the corpus chunks of the training documents."""
-    from adaptlab.train.hard_negatives import mine_negatives, negative_pool
+    from adaptlab.train.finetune_trainer import limit_seq_length
+    from adaptlab.train.hard_negatives import mine_negatives, negative_cache, negative_pool
 
-    if config.max_seq_length:  # mine with the text the model will train on
-        model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
+    limit_seq_length(model, config.max_seq_length)  # mine with the text the model will train on
     chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
     pool = negative_pool(chunks, train, {p.doc_id for p in heldout}, 20000, config.seed)
-    # sentence-transformers keys its cache by texts and the model's card name: the folder keeps models apart
-    cache = session.workspace.vector_cache / "hard-negatives" / re.sub(
-        r"[^0-9A-Za-z._-]+", "_", f"{model_key(session.workspace, config.base)}-{model.max_seq_length}")[-80:]
+    cache = negative_cache(session.workspace, config.base, model.max_seq_length)
     start = time.perf_counter()
     mined, topped_up = mine_negatives(model, train, pool, config.hard_negatives, config.negative_margin,
                                       config.negative_candidates, cache, seed=config.seed)

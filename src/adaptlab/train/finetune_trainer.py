@@ -26,6 +26,12 @@ class TrainStats:
     resumed_from: str | None
 
 
+def limit_seq_length(model: Any, limit: int | None) -> None:
+    """Cut the model's token limit to `limit` (never raise it past what the model was built for)."""
+    if limit:
+        model.max_seq_length = min(limit, model.max_seq_length or limit)
+
+
 def pairs_dataset(pairs: list[Pair]) -> Any:
     """(anchor, positive[, negative]) columns: the layout MNRL-style losses read."""
     from datasets import Dataset
@@ -143,8 +149,7 @@ def train_sentence_transformer(
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from sentence_transformers.training_args import BatchSamplers
 
-    if config.max_seq_length:
-        model.max_seq_length = min(config.max_seq_length, model.max_seq_length or config.max_seq_length)
+    limit_seq_length(model, config.max_seq_length)
     if config.freeze_embeddings:
         freeze_token_embeddings(model)
     is_pairs = config.objective != "distill-parallel"

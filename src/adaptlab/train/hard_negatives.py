@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adaptlab.train.pairs import Pair
+
+if TYPE_CHECKING:
+    from adaptlab.workspace import Workspace
 
 
 def negative_pool(chunks: list[tuple[str, str]], train: list[Pair], heldout_docs: set[str], limit: int | None,
@@ -26,6 +30,22 @@ def negative_pool(chunks: list[tuple[str, str]], train: list[Pair], heldout_docs
     if limit and len(texts) > limit:
         texts = random.Random(seed).sample(texts, limit)
     return list(dict.fromkeys([*texts, *(p.positive for p in train)]))
+
+
+def negative_cache(workspace: Workspace, name: str, max_length: int | None) -> Path:
+    """Where the miner's corpus vectors are cached: sentence-transformers keys its cache by texts and the
+    model's card name only, so the folder keeps models (and token limits) apart."""
+    from adaptlab.train.model_store import model_key
+
+    label = re.sub(r"[^0-9A-Za-z._-]+", "_", f"{model_key(workspace, name)}-{max_length}")[-80:]
+    return workspace.vector_cache / "hard-negatives" / label
+
+
+def labelled_columns(pairs: list[Pair]) -> dict[str, list[Any]]:
+    """(query, passage, label) columns for a cross-encoder: each positive (1.0) and its negatives (0.0)."""
+    rows = [(p.query, text, label) for p in pairs
+            for text, label in [(p.positive, 1.0), *((n, 0.0) for n in p.negatives)]]
+    return {"query": [r[0] for r in rows], "passage": [r[1] for r in rows], "label": [r[2] for r in rows]}
 
 
 def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, relative_margin: float,
@@ -39,7 +59,6 @@ def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, r
     """
     from datasets import Dataset
     from sentence_transformers.util import mine_hard_negatives
-
     prompts = getattr(model, "prompts", None) or {}
     data = Dataset.from_dict({"query": [p.query for p in pairs], "positive": [p.positive for p in pairs]})
     mined = mine_hard_negatives(
@@ -66,4 +85,4 @@ def mine_negatives(model: Any, pairs: list[Pair], pool: list[str], count: int, r
     return out, topped_up
 
 
-__all__ = ["mine_negatives", "negative_pool"]
+__all__ = ["labelled_columns", "mine_negatives", "negative_cache", "negative_pool"]

@@ -7,7 +7,6 @@ sentence-transformers does the work (`mine_hard_negatives`, `CrossEncoder`, `Cro
 
 from __future__ import annotations
 
-import random
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from adaptlab.errors import AdaptlabError
 from adaptlab.models.registry import get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
+from adaptlab.train.hard_negatives import labelled_columns, mine_negatives, negative_cache, negative_pool
 from adaptlab.train.pairs import Pair, dedupe, split_by_document, write_pairs
 from adaptlab.train.pairs_corpus import mine_corpus_pairs
 from adaptlab.train.pairs_labelled import read_labelled_pairs
@@ -62,18 +62,11 @@ def gather_pairs(session: Session, config: RerankerConfig) -> list[Pair]:
     return dedupe(pairs)
 
 
-def negative_pool(
-    session: Session, config: RerankerConfig, train: list[Pair], heldout_docs: set[str]
-) -> list[str]:
-    """Texts negatives are mined from: the corpus' chunks outside held-out documents, plus the positives."""
-    texts: dict[str, None] = {}
-    if "corpus" in config.pairs:
-        chunks = [r.text.strip() for r in session.store.iter_chunks() if r.doc_id not in heldout_docs]
-        if config.max_corpus and len(chunks) > config.max_corpus:
-            chunks = random.Random(config.seed).sample(chunks, config.max_corpus)
-        texts.update(dict.fromkeys(t for t in chunks if t))
-    texts.update(dict.fromkeys(p.positive for p in train))
-    return list(texts)
+def negative_texts(session: Session, config: RerankerConfig, train: list[Pair], heldout_docs: set[str]) -> list[str]:
+    """Texts negatives are mined from: the corpus' chunks outside held-out documents (when the pairs come from
+    the corpus), plus the positives."""
+    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()] if "corpus" in config.pairs else []
+    return negative_pool(chunks, train, heldout_docs, config.max_corpus, config.seed)
 
 
 def _sentence_transformer(session: Session, name: str) -> Any:
@@ -95,25 +88,15 @@ def _sentence_transformer(session: Session, name: str) -> Any:
 def mine_labelled(session: Session, config: RerankerConfig, train: list[Pair], corpus: list[str]) -> Any:
     """(query, passage, label) rows: each positive (1) and its mined hard negatives (0)."""
     from datasets import Dataset
-    from sentence_transformers.util import mine_hard_negatives
+
+    from adaptlab.train.finetune_trainer import limit_seq_length
 
     miner = _sentence_transformer(session, config.miner)
-    miner.max_seq_length = min(config.miner_max_length, miner.max_seq_length or config.miner_max_length)
-    pairs = Dataset.from_dict({"query": [p.query for p in train], "positive": [p.positive for p in train]})
-    return mine_hard_negatives(
-        pairs,
-        miner,
-        anchor_column_name="query",
-        positive_column_name="positive",
-        corpus=corpus,
-        num_negatives=config.negatives,
-        range_max=min(config.candidates, len(corpus)),
-        relative_margin=config.relative_margin,
-        sampling_strategy="top",
-        output_format="labeled-pair",
-        batch_size=32,
-        verbose=False,
-    )
+    limit_seq_length(miner, config.miner_max_length)
+    cache = negative_cache(session.workspace, config.miner, miner.max_seq_length)
+    mined, _ = mine_negatives(miner, train, corpus, config.negatives, config.relative_margin, config.candidates,
+                              cache, seed=config.seed)
+    return Dataset.from_dict(labelled_columns(mined))
 
 
 def train_cross_encoder(
@@ -192,7 +175,7 @@ def train_reranker(session: Session, config: RerankerConfig) -> RerankerReport:
         rules: dict[str, int] = {}
         for pair in train:
             rules[pair.rule] = rules.get(pair.rule, 0) + 1
-        corpus = negative_pool(session, config, train, {p.doc_id for p in heldout})
+        corpus = negative_texts(session, config, train, {p.doc_id for p in heldout})
         session.console.print(
             f"{len(train)} training queries ({rules}), {len(heldout)} held out; mining "
             f"{config.negatives} negatives each from {len(corpus)} passages with {config.miner}"

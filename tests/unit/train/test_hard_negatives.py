@@ -10,7 +10,7 @@ import pytest
 from adaptlab.models.registry import get_spec
 from adaptlab.models.resolve import sentence_transformers_dir
 from adaptlab.train.finetune_trainer import column_prompts, pairs_dataset
-from adaptlab.train.hard_negatives import mine_negatives, negative_pool
+from adaptlab.train.hard_negatives import labelled_columns, mine_negatives, negative_cache, negative_pool
 from adaptlab.train.pairs import Pair
 
 PASSAGES = [
@@ -62,3 +62,20 @@ def test_a_margin_near_one_skips_every_candidate_and_random_passages_fill_in(min
     mined, topped_up = mine_negatives(minilm, PAIRS, PASSAGES, 2, 0.99, 8)
     assert topped_up == 3 and len(mined) == 3  # no pair is lost to a strict margin
     assert all(len(p.negatives) == 2 and p.positive not in p.negatives for p in mined)
+
+
+def test_labelled_columns_give_each_positive_label_one_and_each_negative_zero() -> None:
+    pairs = [Pair("q1", "p1", "d1", "heading", negatives=("n1", "n2")), Pair("q2", "p2", "d2", "heading", negatives=("n3",))]
+    columns = labelled_columns(pairs)
+    rows = list(zip(columns["query"], columns["passage"], columns["label"], strict=True))
+    assert rows == [("q1", "p1", 1.0), ("q1", "n1", 0.0), ("q1", "n2", 0.0), ("q2", "p2", 1.0), ("q2", "n3", 0.0)]
+
+
+def test_negative_cache_keeps_models_and_token_limits_apart(tmp_path: Path) -> None:
+    from adaptlab.workspace import Workspace
+
+    workspace = Workspace.resolve(tmp_path / "ws")
+    folders = {negative_cache(workspace, "minilm", 128), negative_cache(workspace, "minilm", 256),
+               negative_cache(workspace, "e5-small-trainable", 128)}
+    assert len(folders) == 3
+    assert all(f.parent == workspace.vector_cache / "hard-negatives" and len(f.name) <= 80 for f in folders)
