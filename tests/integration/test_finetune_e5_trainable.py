@@ -35,8 +35,14 @@ def _word_embeddings(model: object) -> np.ndarray:
     return model[0].auto_model.get_input_embeddings().weight.detach().numpy().copy()  # type: ignore[index]
 
 
-def test_full_finetune_keeps_prompts_and_frozen_embeddings(workspace: Path) -> None:
+def test_full_finetune_keeps_prompts_and_frozen_embeddings(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sentence_transformers import SentenceTransformer
+
+    from adaptlab.train import finetune_stage
+
+    built: list[str] = []  # BM25 indexes built: the after-rows reuse the before-rows' run
+    real_bm25 = finetune_stage.evaluate_bm25
+    monkeypatch.setattr(finetune_stage, "evaluate_bm25", lambda d, k=100: built.append(d.name) or real_bm25(d, k))
 
     config = FinetuneConfig(base="e5-small-trainable", max_steps=2, batch_size=4, max_seq_length=48,
                             learning_rate=1e-4, freeze_embeddings=True, output="e5-tiny",
@@ -46,6 +52,7 @@ def test_full_finetune_keeps_prompts_and_frozen_embeddings(workspace: Path) -> N
         base_folder = session.workspace.model_cache / "e5-small-trainable"
     assert {s.role for s in report.scores} == {"bm25", "before", "before+bm25", "after", "after+bm25"}
     assert any(s.result.model.startswith("hybrid-wsum(bm25+") for s in report.scores)
+    assert built == ["beir-mini"]
     base, tuned = (SentenceTransformer(str(p), device="cpu") for p in (base_folder, report.path))
     assert tuned.prompts["query"] == "query: " and tuned.prompts["document"] == "passage: "
     np.testing.assert_array_equal(_word_embeddings(tuned), _word_embeddings(base))

@@ -100,15 +100,19 @@ def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
 
 
 def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
-                 hybrid: bool = False, k: int = 100) -> list[Scored]:
-    """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`)."""
+                 hybrid: bool = False, k: int = 100, lexical_runs: dict[str, Any] | None = None) -> list[Scored]:
+    """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`).
+
+    `lexical_runs` (set name → BM25's run) carries BM25 from the before-evaluation to the after-evaluation, so
+    the index is built once per set.
+    """
     cache = VectorCache(session.workspace.vector_cache)
     batch = session.config.embed.batch_size
+    runs = {} if lexical_runs is None else lexical_runs
     scores: list[Scored] = []
     for dataset in datasets:
-        lexical = None
-        if bm25 or hybrid:
-            lexical_result, lexical = evaluate_bm25(dataset, k)
+        if bm25 or (hybrid and dataset.name not in runs):
+            lexical_result, runs[dataset.name] = evaluate_bm25(dataset, k)
             if bm25:
                 scores.append(Scored("bm25", lexical_result))
         for role, embedder in embedders:
@@ -116,8 +120,8 @@ def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datase
             start = time.perf_counter()
             dense = cached_run(embedder, dataset, cache, k, batch)
             scores.append(Scored(role, scored_run(dataset, embedder.name, dense, start)))
-            if hybrid and lexical is not None:
-                fused = hybrid_run(lexical, dense, k)
+            if hybrid:
+                fused = hybrid_run(runs[dataset.name], dense, k)
                 scores.append(Scored(f"{role}+bm25", scored_run(dataset, hybrid_name("wsum", embedder.name), fused,
                                                                  start)))
     return scores
@@ -137,9 +141,10 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
     compare = [m for m in config.compare if m not in ("bm25", "hybrid", config.base)]
     hybrid = "hybrid" in config.compare
     offshelf = [("off-the-shelf", session.embedder(m)) for m in compare]
+    lexical_runs: dict[str, Any] = {}
     with session.run("finetune", {**config.model_dump(), "output": name}) as run:
         scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare,
-                              hybrid=hybrid)
+                              hybrid=hybrid, lexical_runs=lexical_runs)
         if config.method == "bridge":
             heldout: list[Pair] = []
             tuned, stats = _bridge(session, config, base, folder)
@@ -162,7 +167,8 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
-        scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid)
+        scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
+                               lexical_runs=lexical_runs)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
                          scores)
         report = FinetuneReport(name, folder, config.model_dump(), stats.train_examples, len(heldout),
