@@ -161,6 +161,18 @@ class Session:
 
         return DenseRetriever(self.store, self.vectors, self.query_embedder(model), collection, self.index, replica)
 
+    def hybrid_weights(self, model: str) -> tuple[float, float] | None:
+        """(BM25, dense) weights `finetune` calibrated for `model` on its held-out pairs, or None (0.5/0.5)."""
+        from adaptlab.train.hybrid_calibration import calibrated_weights
+        from adaptlab.train.model_store import resolve_model
+
+        return calibrated_weights(resolve_model(self.workspace, model))
+
+    def hybrid_retriever(self, model: str) -> HybridRetriever:
+        """BM25 fused with `model`'s dense search, with the model's calibrated weights when it has them."""
+        return HybridRetriever(self.dense_retriever(model), self.bm25, weights=self.hybrid_weights(model),
+                               candidates=self.config.search.hybrid_candidates)
+
     def collection(self, model: str) -> str:
         """The model's collection for this corpus (named from the zoo spec: no model load needed)."""
         from adaptlab.train.model_store import model_key
@@ -362,11 +374,7 @@ def search(
         return planned_search(session, model, queries, k, filter, mode, self_query, expand, llm)[0]
     if mode == "bm25":
         return session.bm25.search_many(queries, k=k, filter=filter)
-    dense = session.dense_retriever(model)
-    retriever = (
-        dense if mode == "dense"
-        else HybridRetriever(dense, session.bm25, candidates=session.config.search.hybrid_candidates)
-    )
+    retriever = session.dense_retriever(model) if mode == "dense" else session.hybrid_retriever(model)
     return retriever.search_many(queries, k=k, filter=filter)
 
 
@@ -414,8 +422,9 @@ def evaluate_lexical(
         for dataset in sets:
             session.console.print(f"evaluating {retriever} on {dataset.name} ({len(dataset.queries)} queries)")
             bm25, lexical = evaluate_bm25(dataset, k)
-            found = [evaluate_hybrid(e, dataset, lexical, k, fusion, batch_size=session.config.embed.batch_size,
-                                     cache=cache) for e in embedders] or [bm25]
+            found = [evaluate_hybrid(e, dataset, lexical, k, fusion, weights=session.hybrid_weights(m),
+                                     batch_size=session.config.embed.batch_size, cache=cache)
+                     for m, e in zip(models, embedders)] or [bm25]
             for result in found:
                 run.log_metrics({f"{dataset.name}/{_slug(result.model)}/{m}": v for m, v in result.metrics.items()})
             results.extend(found)

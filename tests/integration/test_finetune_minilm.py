@@ -28,6 +28,31 @@ def test_finetune_saves_registers_and_evaluates(tmp_path: Path) -> None:
         assert session.collection("tiny").startswith("corpus__tiny_")
 
 
+def test_finetune_calibrates_the_hybrid_weight_on_held_out_pairs_and_search_uses_it(tmp_path: Path) -> None:
+    from adaptlab.train.hybrid_calibration import CALIBRATION_FILE, calibrated_weights
+
+    import json
+
+    topics = ["Windenergie", "Solarstrom", "Netzanschluss", "Speicher", "Wärmepumpe", "Wasserstoff", "Biogas",
+              "Netzentgelt", "Einspeisung", "Direktvermarktung"]
+    rows = [{"query": f"{t} Regel {i}", "positive": f"Vorschrift {i} über {t}: der Betreiber meldet die Anlage "
+             f"und zahlt das Entgelt nach Absatz {i}.", "doc_id": f"law-{t}-{i}"} for t in topics for i in range(4)]
+    pairs_file = tmp_path / "pairs.jsonl"
+    pairs_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    config = FinetuneConfig(base="minilm", max_steps=1, batch_size=4, max_seq_length=64, output="tiny-cal",
+                            pairs=str(pairs_file), eval=[str(FIXTURES / "beir-mini")], compare=["hybrid"],
+                            heldout_fraction=0.5)
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        report = finetune(session, config)
+        assert report.heldout_pairs >= 10 and (report.path / CALIBRATION_FILE).is_file()
+        assert report.hybrid_weights == calibrated_weights(report.path) and sum(report.hybrid_weights) == 1.0
+        calibrated = next(s for s in report.scores if s.role == "after+bm25 calibrated")
+        assert calibrated.result.model.startswith("hybrid-wsum")
+        assert session.hybrid_weights("tiny-cal") == report.hybrid_weights  # search --mode hybrid fuses with it
+        assert session.hybrid_retriever("tiny-cal").weights == report.hybrid_weights
+        assert session.hybrid_weights("minilm") is None  # a zoo model keeps 0.5/0.5
+
+
 def test_finetune_with_mined_hard_negatives_records_them_with_the_pairs(tmp_path: Path) -> None:
     import json
 

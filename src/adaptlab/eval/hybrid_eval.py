@@ -31,8 +31,10 @@ def bm25_run(dataset: BeirDataset, k: int = 100) -> Run:
     return {qid: dict(ranking) for qid, ranking in zip(query_ids, rankings)}
 
 
-def hybrid_name(method: str, model: str) -> str:
-    return f"hybrid-{method}(bm25+{model})"
+def hybrid_name(method: str, model: str, weights: Sequence[float] | None = None) -> str:
+    """`hybrid-wsum(bm25+m)`; weights other than the default appear as BM25's: `hybrid-wsum0.3(bm25+m)`."""
+    shown = f"{weights[0]:g}" if weights and method == "wsum" and abs(weights[0] - weights[1]) > 1e-9 else ""
+    return f"hybrid-{method}{shown}(bm25+{model})"
 
 
 def evaluate_bm25(dataset: BeirDataset, k: int = 100) -> tuple[RetrievalResult, Run]:
@@ -64,6 +66,6 @@ def evaluate_hybrid(
     start = time.perf_counter()
     run = hybrid_run(lexical, dense_run(embedder, dataset, k, batch_size, cache), k, method, weights, rrf_k)
     return RetrievalResult(
-        dataset.name, hybrid_name(method, embedder.name), ir_metrics(dataset.qrels, run), dataset.stats(),
+        dataset.name, hybrid_name(method, embedder.name, weights), ir_metrics(dataset.qrels, run), dataset.stats(),
         time.perf_counter() - start,
     )

@@ -130,12 +130,9 @@ def _run(
     session: Session, model: str, query: str, lexical: str, k: int, filter: str | None, mode: str
 ) -> list[SearchHit]:
     from adaptlab.pipeline import search
-    from adaptlab.retrieval.hybrid import HybridRetriever
 
     if mode == "bm25":
         return session.bm25.search_many([lexical], k, filter)[0]
     if mode == "dense":
         return search(session, model, [query], k, filter, "dense")[0]
-    dense = session.dense_retriever(model)
-    hybrid = HybridRetriever(dense, session.bm25, candidates=session.config.search.hybrid_candidates)
-    return hybrid.search_many([query], k, filter, lexical_queries=[lexical])[0]
+    return session.hybrid_retriever(model).search_many([query], k, filter, lexical_queries=[lexical])[0]

@@ -28,6 +28,7 @@ from adaptlab.train.evaluate import Scored, cached_run, scored_run
 from adaptlab.train.bridge import BridgeData, BridgeEmbedder, fit_bridge
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.hybrid_calibration import MIN_QUERIES, HybridCalibration, calibrate_hybrid, heldout_set
 from adaptlab.train.leak_guard import drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
 from adaptlab.train.model_store import register_model, resolve_model
@@ -53,6 +54,8 @@ class FinetuneReport:
     resumed_from: str | None
     prepare_seconds: float = 0.0
     scores: list[Scored] = field(default_factory=list)
+    hybrid_weights: tuple[float, float] | None = None
+    """(BM25, dense) chosen on the held-out pairs and saved with the model (`hybrid.json`); None: 0.5/0.5."""
 
     def as_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "scores"}
@@ -100,8 +103,10 @@ def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
 
 
 def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
-                 hybrid: bool = False, k: int = 100, lexical_runs: dict[str, Any] | None = None) -> list[Scored]:
-    """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`).
+                 hybrid: bool = False, k: int = 100, lexical_runs: dict[str, Any] | None = None,
+                 calibrated: tuple[float, float] | None = None) -> list[Scored]:
+    """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`), and with
+    `calibrated` (BM25, dense) weights once more (role `<role>+bm25 calibrated`).
 
     `lexical_runs` (set name → BM25's run) carries BM25 from the before-evaluation to the after-evaluation, so
     the index is built once per set.
@@ -124,6 +129,10 @@ def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datase
                 fused = hybrid_run(runs[dataset.name], dense, k)
                 scores.append(Scored(f"{role}+bm25", scored_run(dataset, hybrid_name("wsum", embedder.name), fused,
                                                                  start)))
+            if hybrid and calibrated:
+                fused = hybrid_run(runs[dataset.name], dense, k, weights=calibrated)
+                scores.append(Scored(f"{role}+bm25 calibrated", scored_run(
+                    dataset, hybrid_name("wsum", embedder.name, calibrated), fused, start)))
     return scores
 
 
@@ -167,13 +176,15 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
+        calibration = _calibrate_hybrid(session, tuned, heldout, folder) if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
-                               lexical_runs=lexical_runs)
+                               lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
                          scores)
         report = FinetuneReport(name, folder, config.model_dump(), stats.train_examples, len(heldout),
                                 dict(report_rules), stats.seconds, stats.steps, stats.resumed_from,
-                                stats.prepare_seconds, scores)
+                                stats.prepare_seconds, scores,
+                                calibration.weights if calibration else None)
         run.log_metrics({"train_seconds": stats.seconds, "prepare_seconds": stats.prepare_seconds,
                          "train_pairs": stats.train_examples, "steps": stats.steps})
         run.log_metrics({f"{s.result.dataset}/{s.role}/{s.result.model[-40:]}/{PRIMARY_METRIC}":
@@ -254,6 +265,22 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
                           "outside the margin and were topped up with random passages (lower negative_margin "
                           "for more hard ones)")
     return mined
+
+
+def _calibrate_hybrid(session: Session, tuned: Embedder, heldout: list[Pair],
+                      folder: Path) -> HybridCalibration | None:
+    """Choose and save the model's BM25/dense weight on its held-out pairs (too few: keep 0.5/0.5)."""
+    if len(heldout) < MIN_QUERIES:
+        session.console.print(f"hybrid weight not calibrated: {len(heldout)} held-out pairs (needs "
+                              f"{MIN_QUERIES}); hybrid search keeps 0.5/0.5")
+        return None
+    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
+    calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size)
+    calibration.save(folder)
+    session.console.print(f"hybrid weight calibrated on {calibration.queries} held-out pairs over "
+                          f"{calibration.documents} passages: BM25 {calibration.weights[0]:g} / dense "
+                          f"{calibration.weights[1]:g} (nDCG@10 {calibration.scores})")
+    return calibration
 
 
 def _distill(session: Session, config: FinetuneConfig, base_name: str, folder: Path) -> tuple[Embedder, _Stats]:
