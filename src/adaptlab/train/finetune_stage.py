@@ -29,7 +29,7 @@ from adaptlab.train.bridge import BridgeData, BridgeEmbedder, fit_bridge
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.hybrid_calibration import MIN_QUERIES, HybridCalibration, calibrate_hybrid, heldout_set
-from adaptlab.train.leak_guard import drop_leaking_pairs
+from adaptlab.train.leak_guard import LeakGuard, drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
 from adaptlab.train.model_store import register_model, resolve_model
 from adaptlab.train.pairs import Pair, split_by_document, write_pairs
@@ -95,6 +95,16 @@ def _guarded_pairs(session: Session, config: FinetuneConfig, datasets: list[Any]
         session.console.print(f"{dropped} of {len(pairs)} training pairs dropped: their positive is text of an "
                               f"evaluation set ({', '.join(ds.name for ds in datasets)})")
     return kept
+
+
+def _corpus_chunks(session: Session, config: FinetuneConfig, datasets: list[Any]) -> list[tuple[str, str]]:
+    """(doc_id, text) of the corpus chunks training may read beyond its pairs (negatives, calibration): with
+    `exclude_eval_documents`, never a chunk that is text of an evaluation set."""
+    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
+    if not (config.exclude_eval_documents and datasets):
+        return chunks
+    guard = LeakGuard(document_text(d) for ds in datasets for d in ds.corpus.values())
+    return [(doc_id, text) for doc_id, text in chunks if not guard.overlaps(text)]
 
 
 def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
@@ -172,11 +182,11 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             report_rules = Counter(p.rule for p in train)
             session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
             if config.method == "full":
-                tuned, stats = _full(session, config, base_name, folder, train, heldout, run)
+                tuned, stats = _full(session, config, base_name, folder, train, heldout, run, datasets)
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
-        calibration = _calibrate_hybrid(session, tuned, heldout, folder) if hybrid else None
+        calibration = _calibrate_hybrid(session, config, tuned, heldout, folder, datasets) if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
                                lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
@@ -232,12 +242,12 @@ def _save_st(model: Any, folder: Path, session: Session, name: str) -> Embedder:
 
 
 def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path, train: list[Pair],
-          heldout: list[Pair], run: Any) -> tuple[Embedder, _Stats]:
+          heldout: list[Pair], run: Any, datasets: list[Any]) -> tuple[Embedder, _Stats]:
     from adaptlab.train.finetune_trainer import pairs_dataset, train_sentence_transformer
 
     model = _load_st(session, base_name)
     if config.hard_negatives:
-        train = _with_hard_negatives(session, config, model, train, heldout)
+        train = _with_hard_negatives(session, config, model, train, heldout, datasets)
         write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
     stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
@@ -248,13 +258,13 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
 
 
 def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, train: list[Pair],
-                         heldout: list[Pair]) -> list[Pair]:
+                         heldout: list[Pair], datasets: list[Any]) -> list[Pair]:
     """The training pairs with mined negatives, from the corpus chunks of the training documents."""
     from adaptlab.train.finetune_trainer import limit_seq_length
     from adaptlab.train.hard_negatives import mine_negatives, negative_cache, negative_pool
 
     limit_seq_length(model, config.max_seq_length)  # mine with the text the model will train on
-    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
+    chunks = _corpus_chunks(session, config, datasets)
     pool = negative_pool(chunks, train, {p.doc_id for p in heldout}, 20000, config.seed)
     cache = negative_cache(session.workspace, config.base, model.max_seq_length)
     start = time.perf_counter()
@@ -267,14 +277,14 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
     return mined
 
 
-def _calibrate_hybrid(session: Session, tuned: Embedder, heldout: list[Pair],
-                      folder: Path) -> HybridCalibration | None:
+def _calibrate_hybrid(session: Session, config: FinetuneConfig, tuned: Embedder, heldout: list[Pair],
+                      folder: Path, datasets: list[Any]) -> HybridCalibration | None:
     """Choose and save the model's BM25/dense weight on its held-out pairs (too few: keep 0.5/0.5)."""
     if len(heldout) < MIN_QUERIES:
         session.console.print(f"hybrid weight not calibrated: {len(heldout)} held-out pairs (needs "
                               f"{MIN_QUERIES}); hybrid search keeps 0.5/0.5")
         return None
-    chunks = [(r.doc_id, r.text) for r in session.store.iter_chunks()]
+    chunks = _corpus_chunks(session, config, datasets)
     calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size)
     calibration.save(folder)
     session.console.print(f"hybrid weight calibrated on {calibration.queries} held-out pairs over "

@@ -43,3 +43,23 @@ def test_drop_leaking_pairs_keeps_the_rest_in_order() -> None:
     kept, dropped = drop_leaking_pairs(pairs, EVAL_DOCS)
     assert dropped == 1 and [p.doc_id for p in kept] == ["d2", "d3"]
     assert drop_leaking_pairs(pairs, []) == (pairs, 0)
+
+
+def test_negatives_and_calibration_never_read_evaluation_chunks(tmp_path) -> None:
+    from adaptlab.config import ExperimentConfig
+    from adaptlab.eval.beir import BeirDataset
+    from adaptlab.pipeline import Session
+    from adaptlab.train.finetune_config import FinetuneConfig
+    from adaptlab.train.finetune_stage import _corpus_chunks
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "train.txt").write_text("Wärmepumpen heizen Gebäude mit Umweltwärme aus Luft, Wasser oder Erdreich, "
+                                    "angetrieben von Strom aus dem Netz oder vom eigenen Dach.", encoding="utf-8")
+    (docs / "test.txt").write_text(SECTION, encoding="utf-8")
+    evaluation = BeirDataset("laws", {"d1": {"title": "", "text": SECTION}}, {}, {})
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        session.ingest([docs])
+        kept = _corpus_chunks(session, FinetuneConfig(), [evaluation])
+        everything = _corpus_chunks(session, FinetuneConfig(exclude_eval_documents=False), [evaluation])
+    assert len(everything) == 2 and [text for _, text in kept] == [t for _, t in everything if "Wärmepumpen" in t]
