@@ -51,6 +51,8 @@ def test_finetune_calibrates_the_hybrid_weight_on_held_out_pairs_and_search_uses
         assert session.hybrid_weights("tiny-cal") == report.hybrid_weights  # search --mode hybrid fuses with it
         assert session.hybrid_retriever("tiny-cal").weights == report.hybrid_weights
         assert session.hybrid_weights("minilm") is None  # a zoo model keeps 0.5/0.5
+        again = finetune(session, config.model_copy(update={"compare": []}))  # same name, no hybrid this time
+        assert again.hybrid_weights is None and session.hybrid_weights("tiny-cal") is None  # no stale weight
 
 
 def test_finetune_with_mined_hard_negatives_records_them_with_the_pairs(tmp_path: Path) -> None:

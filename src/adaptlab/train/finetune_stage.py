@@ -28,7 +28,13 @@ from adaptlab.train.evaluate import Scored, cached_run, scored_run
 from adaptlab.train.bridge import BridgeData, BridgeEmbedder, fit_bridge
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
 from adaptlab.train.finetune_config import FinetuneConfig
-from adaptlab.train.hybrid_calibration import MIN_QUERIES, HybridCalibration, calibrate_hybrid, heldout_set
+from adaptlab.train.hybrid_calibration import (
+    CALIBRATION_FILE,
+    MIN_QUERIES,
+    HybridCalibration,
+    calibrate_hybrid,
+    heldout_set,
+)
 from adaptlab.train.leak_guard import LeakGuard, drop_leaking_pairs
 from adaptlab.train.model_card import write_model_card
 from adaptlab.train.model_store import register_model, resolve_model
@@ -186,6 +192,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
+        (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # a weight from an earlier run of this name is stale
         calibration = _calibrate_hybrid(session, config, tuned, heldout, folder, datasets) if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
                                lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None)
