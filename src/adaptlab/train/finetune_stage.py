@@ -170,6 +170,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
     with session.run("finetune", {**config.model_dump(), "output": name}) as run:
         scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare,
                               hybrid=hybrid, lexical_runs=lexical_runs)
+        chunks: list[tuple[str, str]] = []  # read once, for mined negatives and the hybrid calibration
         if config.method == "bridge":
             heldout: list[Pair] = []
             tuned, stats = _bridge(session, config, base, folder)
@@ -187,13 +188,15 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
             report_rules = Counter(p.rule for p in train)
             session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
+            if config.hard_negatives or (hybrid and len(heldout) >= MIN_QUERIES):
+                chunks = _corpus_chunks(session, config, datasets)
             if config.method == "full":
-                tuned, stats = _full(session, config, base_name, folder, train, heldout, run, datasets)
+                tuned, stats = _full(session, config, base_name, folder, train, heldout, run, chunks)
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
         (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # a weight from an earlier run of this name is stale
-        calibration = _calibrate_hybrid(session, config, tuned, heldout, folder, datasets) if hybrid else None
+        calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks) if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
                                lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
@@ -249,12 +252,12 @@ def _save_st(model: Any, folder: Path, session: Session, name: str) -> Embedder:
 
 
 def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path, train: list[Pair],
-          heldout: list[Pair], run: Any, datasets: list[Any]) -> tuple[Embedder, _Stats]:
+          heldout: list[Pair], run: Any, chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
     from adaptlab.train.finetune_trainer import pairs_dataset, train_sentence_transformer
 
     model = _load_st(session, base_name)
     if config.hard_negatives:
-        train = _with_hard_negatives(session, config, model, train, heldout, datasets)
+        train = _with_hard_negatives(session, config, model, train, heldout, chunks)
         write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
     stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
@@ -265,13 +268,12 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
 
 
 def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, train: list[Pair],
-                         heldout: list[Pair], datasets: list[Any]) -> list[Pair]:
-    """The training pairs with mined negatives, from the corpus chunks of the training documents."""
+                         heldout: list[Pair], chunks: list[tuple[str, str]]) -> list[Pair]:
+    """The training pairs with mined negatives, from the corpus `chunks` of the training documents."""
     from adaptlab.train.finetune_trainer import limit_seq_length
     from adaptlab.train.hard_negatives import mine_negatives, negative_cache, negative_pool
 
     limit_seq_length(model, config.max_seq_length)  # mine with the text the model will train on
-    chunks = _corpus_chunks(session, config, datasets)
     pool = negative_pool(chunks, train, {p.doc_id for p in heldout}, 20000, config.seed)
     cache = negative_cache(session.workspace, config.base, model.max_seq_length)
     start = time.perf_counter()
@@ -284,14 +286,13 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
     return mined
 
 
-def _calibrate_hybrid(session: Session, config: FinetuneConfig, tuned: Embedder, heldout: list[Pair],
-                      folder: Path, datasets: list[Any]) -> HybridCalibration | None:
+def _calibrate_hybrid(session: Session, tuned: Embedder, heldout: list[Pair], folder: Path,
+                      chunks: list[tuple[str, str]]) -> HybridCalibration | None:
     """Choose and save the model's BM25/dense weight on its held-out pairs (too few: keep 0.5/0.5)."""
     if len(heldout) < MIN_QUERIES:
         session.console.print(f"hybrid weight not calibrated: {len(heldout)} held-out pairs (needs "
                               f"{MIN_QUERIES}); hybrid search keeps 0.5/0.5")
         return None
-    chunks = _corpus_chunks(session, config, datasets)
     calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size)
     calibration.save(folder)
     session.console.print(f"hybrid weight calibrated on {calibration.queries} held-out pairs over "
