@@ -15,14 +15,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from adaptlab.eval.beir import BeirDataset
-from adaptlab.eval.exact_search import exact_search
-from adaptlab.eval.hybrid_eval import bm25_run
+from adaptlab.eval.hybrid_eval import bm25_run, hybrid_run
 from adaptlab.eval.metrics import PRIMARY_METRIC, ir_metrics
+from adaptlab.eval.retrieval_eval import dense_run
 from adaptlab.models.base import Embedder
-from adaptlab.retrieval.fusion import fuse_runs
 from adaptlab.train.pairs import Pair
 
 CALIBRATION_FILE = "hybrid.json"
@@ -72,16 +69,13 @@ def heldout_set(heldout: Sequence[Pair], chunks: Sequence[tuple[str, str]]) -> B
 def calibrate_hybrid(embedder: Embedder, dataset: BeirDataset, batch_size: int = 32,
                      grid: Sequence[float] = GRID, k: int = 100) -> HybridCalibration:
     """The BM25 weight with the best nDCG@10 on `dataset` (ties go to the one nearest 0.5)."""
-    doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
-    documents = embedder.encode_documents([dataset.corpus[d]["text"] for d in doc_ids], batch_size=batch_size)
-    queries = embedder.encode_queries([dataset.queries[q] for q in query_ids], batch_size=batch_size)
-    dense = exact_search(np.asarray(queries), np.asarray(documents), doc_ids, query_ids, k=k)
+    dense = dense_run(embedder, dataset, k, batch_size)
     lexical = bm25_run(dataset, k)
-    scores = {w: ir_metrics(dataset.qrels, fuse_runs([lexical, dense], "wsum", [w, 1.0 - w], depth=k))[PRIMARY_METRIC]
+    scores = {w: ir_metrics(dataset.qrels, hybrid_run(lexical, dense, k, weights=[w, 1.0 - w]))[PRIMARY_METRIC]
               for w in grid}
     best = max(grid, key=lambda w: (round(scores[w], 6), -abs(w - 0.5)))
     return HybridCalibration(float(best), {f"{w:g}": round(float(s), 4) for w, s in scores.items()},
-                             len(query_ids), len(doc_ids))
+                             len(dataset.queries), len(dataset.corpus))
 
 
 def calibrated_weights(folder: str | Path) -> tuple[float, float] | None:
