@@ -94,3 +94,31 @@ def test_each_objective_maps_to_its_sentence_transformers_loss() -> None:
              for o in ("mnrl", "cached-mnrl", "matryoshka", "distill-parallel")}
     assert names == {"mnrl": "MultipleNegativesRankingLoss", "cached-mnrl": "CachedMultipleNegativesRankingLoss",
                      "matryoshka": "MatryoshkaLoss", "distill-parallel": "MSELoss"}
+
+
+def test_document_batches_reach_the_trainer_and_the_held_out_rows_keep_their_own_sampler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from adaptlab.models.resolve import minilm_dir
+    from adaptlab.train import document_batches
+
+    seen: list[list[int]] = []
+    draw = document_batches.DocumentBatchSampler.__iter__
+
+    def spy(self: document_batches.DocumentBatchSampler):  # type: ignore[no-untyped-def]
+        for batch in draw(self):
+            seen.append(batch)
+            yield batch
+
+    monkeypatch.setattr(document_batches.DocumentBatchSampler, "__iter__", spy)
+    pairs = [Pair(f"frage {d} {i}", f"antwort {d} nummer {i} mit text", f"doc-{d}", "heading", f"c{d}{i}")
+             for d in "abc" for i in range(4)]
+    heldout = [Pair(f"andere frage {i}", f"andere antwort {i}", "doc-h", "heading") for i in range(4)]
+    config = FinetuneConfig(epochs=1, batch_size=4, max_seq_length=32, batches="document")
+    model = SentenceTransformer(str(minilm_dir()), device="cpu")
+    stats = train_sentence_transformer(model, pairs_dataset(pairs), pairs_dataset(heldout), config, tmp_path / "ck",
+                                       sources=pairs)
+    assert stats.steps == 3 and len(seen) == 3
+    assert all(len({pairs[i].doc_id for i in batch}) == 1 for batch in seen)

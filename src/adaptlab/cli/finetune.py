@@ -57,6 +57,7 @@ def finetune_command(
     teacher: Annotated[Optional[str], typer.Option("--teacher", help=_help("teacher"))] = None,
     bridge_encoder: Annotated[Optional[str], typer.Option("--bridge-encoder", help=_help("bridge_encoder"))] = None,
     hard_negatives: Annotated[Optional[int], typer.Option("--hard-negatives", help=_help("hard_negatives"))] = None,
+    batches: Annotated[Optional[str], typer.Option("--batches", help="random|document. " + _help("batches"))] = None,
     freeze_embeddings: Annotated[Optional[bool], typer.Option("--freeze-embeddings/--train-embeddings", help=_help("freeze_embeddings"))] = None,
     adapter_kind: Annotated[Optional[str], typer.Option("--adapter-kind", help=_help("adapter_kind"))] = None,
     adapter_rank: Annotated[Optional[int], typer.Option("--adapter-rank", help=_help("adapter_rank"))] = None,
@@ -80,7 +81,7 @@ def finetune_command(
     flags = {"base": base, "method": method, "objective": objective, "pairs": pairs, "eval": eval_sets,
              "compare": compare, "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
              "learning_rate": lr, "max_pairs": max_pairs, "max_seq_length": max_seq_length, "teacher": teacher,
-             "bridge_encoder": bridge_encoder, "hard_negatives": hard_negatives,
+             "bridge_encoder": bridge_encoder, "hard_negatives": hard_negatives, "batches": batches,
              "freeze_embeddings": freeze_embeddings, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
              "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble, "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}

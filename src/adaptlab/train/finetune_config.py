@@ -102,6 +102,11 @@ class FinetuneConfig(BaseModel):
         "is skipped as a likely false negative (an unlabelled relevant passage)."
     )
     negative_candidates: int = Field(30, gt=1, description="hard_negatives: drawn from the model's top this many.")
+    batches: Literal["random", "document"] = Field(
+        "random", description="full (pairs): how training pairs form batches. random: any pairs of the corpus; "
+        "document: each batch filled from one source document where it has enough pairs, so the other pairs' "
+        "passages, every in-batch negative, are neighbours from the same document (harder, at no extra cost)."
+    )
     matryoshka_dims: list[int] = Field([384, 256, 128, 64], description="matryoshka: dimensions trained.")
     max_pairs: int | None = Field(None, gt=0, description="Use at most this many training pairs (sampled).")
     heldout_fraction: float = Field(
@@ -145,6 +150,9 @@ class FinetuneConfig(BaseModel):
         if self.hard_negatives and (self.method != "full" or self.objective == "distill-parallel"):
             raise ValueError("hard_negatives: mined negatives train a full fine-tune with mnrl, cached-mnrl or "
                              "matryoshka; set method: full")
+        if self.batches == "document" and (self.method != "full" or self.objective == "distill-parallel"):
+            raise ValueError("batches: document batches group the training pairs of a full fine-tune with mnrl, "
+                             "cached-mnrl or matryoshka; set method: full or batches: random")
         if self.method == "bridge" and self.bridge_encoder == self.base:
             raise ValueError("bridge_encoder: a bridge maps another model's queries into the base's space; "
                              "the bridge encoder must differ from the base")

@@ -261,7 +261,8 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
         write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
     stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
-                                       config, checkpoints, [_mlflow_callback(run)])
+                                       config, checkpoints, [_mlflow_callback(run)],
+                                       sources=train if config.batches == "document" else None)
     tuned = _save_st(model, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the run finished: nothing left to resume
     return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from)

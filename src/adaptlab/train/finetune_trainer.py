@@ -141,13 +141,44 @@ def freeze_token_embeddings(model: Any) -> int:
     return int(embeddings.weight.numel())
 
 
+class DocumentSamplerFactory:
+    """Builds the trainer's batch sampler: document batches for the training rows, no-duplicates batches for the
+    held-out rows. A module-level class, not a closure: the trainer pickles its arguments with each checkpoint."""
+
+    def __init__(self, train: Any, sources: list[Pair]) -> None:
+        self.fingerprint = train._fingerprint
+        self.groups = [p.doc_id for p in sources]
+        self.chunk_ids = [p.chunk_id for p in sources]
+
+    def __call__(self, dataset: Any, **kwargs: Any) -> Any:
+        from sentence_transformers.sampler import NoDuplicatesBatchSampler
+
+        from adaptlab.train.document_batches import DocumentBatchSampler
+
+        if getattr(dataset, "_fingerprint", None) != self.fingerprint:  # the held-out rows
+            return NoDuplicatesBatchSampler(dataset, **kwargs)
+        return DocumentBatchSampler(dataset, groups=self.groups, chunk_ids=self.chunk_ids, **kwargs)
+
+
+def batch_sampler(train: Any, is_pairs: bool, sources: list[Pair] | None) -> Any:
+    """What the trainer batches with: one document per batch when `sources` (the rows' pairs) are given, else
+    sentence-transformers' no-duplicates sampler for pairs (plain batches for distillation rows)."""
+    from sentence_transformers.training_args import BatchSamplers
+
+    if not is_pairs:
+        return BatchSamplers.BATCH_SAMPLER
+    return BatchSamplers.NO_DUPLICATES if sources is None else DocumentSamplerFactory(train, sources)
+
+
 def train_sentence_transformer(
     model: Any, train: Any, heldout: Any | None, config: FinetuneConfig, checkpoints: Path,
-    callbacks: list[Any] | None = None,
+    callbacks: list[Any] | None = None, sources: list[Pair] | None = None,
 ) -> TrainStats:
-    """Train `model` in place on `train` (a datasets.Dataset) and return what it took."""
+    """Train `model` in place on `train` (a datasets.Dataset) and return what it took.
+
+    `sources`, the pair behind each row of `train`, turns on batches from one document (`batches: document`).
+    """
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.training_args import BatchSamplers
 
     limit_seq_length(model, config.max_seq_length)
     if config.freeze_embeddings:
@@ -158,7 +189,7 @@ def train_sentence_transformer(
                                config.resolved_learning_rate(), config.warmup_ratio, config.save_steps, config.seed),
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation,
-        batch_sampler=BatchSamplers.NO_DUPLICATES if is_pairs else BatchSamplers.BATCH_SAMPLER,
+        batch_sampler=batch_sampler(train, is_pairs, sources),
         eval_strategy="epoch" if heldout is not None else "no",
         dataloader_drop_last=is_pairs,
         prompts=column_prompts(model, list(train.column_names)) if is_pairs else None,
