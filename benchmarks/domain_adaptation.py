@@ -5,6 +5,8 @@ section, inverse cloze); evaluation is `laws-heading` (the test laws, never inge
 oeo: the ontology is ingested, and only pairs of train classes are kept (term → definition);
 evaluation is `oeo-de-en` and `oeo-en` (test classes).
 parallel: MiniLM distilled on Tatoeba + STSb de/en towards its own English embeddings; XQuAD.
+objectives: every training objective on the laws task with one base (MiniLM: cheap enough on 2 cores to try
+them all) and one setting, so the objectives are compared with nothing else changed.
 Each experiment is one `finetune` stage run; the JSON goes to docs/results/finetune_<task>.json.
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/domain_adaptation.py --task oeo --task laws
@@ -56,7 +58,7 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
     """(workspace, configs) of one task; the workspace is ingested here."""
     ws = root / task
     with Session.open(ws, ExperimentConfig(), tracking_uri=None) as session:
-        if task == "laws":
+        if task in ("laws", "objectives"):
             session.ingest(train_law_files())
             pairs, evals, rules = "corpus", ["laws-heading"], ["heading", "inverse-cloze"]
         elif task == "oeo":
@@ -65,6 +67,8 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
         else:
             pairs, evals, rules = "corpus", ["xquad-de-en", "xquad-en-en"], []
     common = {"pairs": pairs, "eval": evals, "compare": COMPARE, **({"rules": rules} if rules else {})}
+    if task == "objectives":
+        return ws, objective_configs(evals, rules)
     if task == "parallel":
         # e5-small is left out of the comparison here: encoding XQuAD with it takes longer than the training
         return ws, [FinetuneConfig(base="minilm", objective="distill-parallel", method="full", epochs=1,
@@ -103,6 +107,28 @@ def experiments(task: str, root: Path, e5_pairs: int) -> tuple[Path, list[Finetu
                              output=f"{task}-e5-small-trainable-mnrl" + ("-hn3" if negatives else ""),
                              **{**common, "compare": [*COMPARE, "hybrid"]}, **negatives)
     return ws, [full, *adapters, ensemble, *everything, e5_full]
+
+
+def objective_configs(evals: list[str], rules: list[str]) -> list[FinetuneConfig]:
+    """MiniLM on the laws pairs, one run per objective; everything else fixed (1 epoch, batch 32, 128 tokens,
+    default learning rates). Objectives that need a negative get one mined negative per pair, and so does one
+    MNRL run, so the negative's effect is separate from the loss's. margin-mse learns e5's margins (GPL)."""
+    same = {"base": "minilm", "method": "full", "epochs": 1, "batch_size": 32, "max_seq_length": 128,
+            "pairs": "corpus", "rules": rules, "eval": evals, "compare": ["bm25"]}
+    negative = {"hard_negatives": 1}
+    runs = {
+        "mnrl": {},
+        "mnrl-hn1": {**negative},
+        "cached-mnrl-b128": {"objective": "cached-mnrl", "batch_size": 128, "mini_batch_size": 32},
+        "matryoshka": {"objective": "matryoshka"},
+        "triplet-hn1": {"objective": "triplet", **negative},
+        "margin-mse-hn1-e5": {"objective": "margin-mse", "teacher": "e5-small-trainable", **negative},
+        "tsdae": {"objective": "tsdae"},
+        "mlm": {"objective": "mlm"},
+        "tsdae-then-mnrl": {"pretrain": "tsdae"},
+        "mlm-then-mnrl": {"pretrain": "mlm"},
+    }
+    return [FinetuneConfig(**{**same, **change, "output": f"objectives-minilm-{name}"}) for name, change in runs.items()]
 
 
 def interpolation_sweep(session: Session, report: FinetuneReport, shares: tuple[float, ...]) -> list[dict[str, Any]]:
@@ -157,7 +183,7 @@ def markdown(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", action="append", choices=["laws", "oeo", "parallel"], required=True)
+    parser.add_argument("--task", action="append", choices=["laws", "oeo", "parallel", "objectives"], required=True)
     parser.add_argument("--markdown", action="store_true", help="Only print the tables of the existing JSON.")
     parser.add_argument("--root", type=Path, default=Path("/tmp/adaptlab-domain-adaptation"))
     parser.add_argument("--only", action="append", help="Run only experiments whose output name contains this.")

@@ -55,8 +55,9 @@ def test_empty_models_need_a_finetune_section_and_ensembles_need_adapters() -> N
 def test_a_teacher_needs_parallel_distillation_and_no_weight_averaging_across_models() -> None:
     distill = {"method": "full", "objective": "distill-parallel", "base": "e5-small-trainable", "teacher": "minilm"}
     assert parse_config({"finetune": distill}).finetune.teacher == "minilm"
-    with pytest.raises(ConfigError, match=r"teacher: only distill-parallel learns from a teacher"):
+    with pytest.raises(ConfigError, match=r"teacher: only distill-parallel and margin-mse learn from a teacher"):
         parse_config({"finetune": {**distill, "objective": "mnrl"}})
+    assert parse_config({"finetune": {**distill, "objective": "margin-mse", "interpolate": 0.8}}).finetune
     with pytest.raises(ConfigError, match=r"interpolate: weight averaging needs the student and teacher"):
         parse_config({"finetune": {**distill, "interpolate": 0.8}})
     assert parse_config({"finetune": {**distill, "teacher": "e5-small-trainable", "interpolate": 0.8}}).finetune
@@ -73,3 +74,24 @@ def test_hard_negatives_need_a_full_fine_tune() -> None:
     with pytest.raises(ConfigError, match=r"hard_negatives: mined negatives train a full fine-tune"):
         parse_config({"finetune": {"method": "adapter", "hard_negatives": 2}})
     assert parse_config({"finetune": {"hard_negatives": 2}}).finetune.hard_negatives == 2  # type: ignore[union-attr]
+
+
+def test_pretraining_runs_before_a_pair_objective_of_a_full_fine_tune() -> None:
+    assert parse_config({"finetune": {"pretrain": "tsdae"}}).finetune.pretrain == "tsdae"  # type: ignore[union-attr]
+    assert parse_config({"finetune": {"objective": "mlm"}}).finetune.objective == "mlm"  # type: ignore[union-attr]
+    with pytest.raises(ConfigError, match=r"pretrain: tsdae/mlm pre-training runs before a pair objective"):
+        parse_config({"finetune": {"objective": "distill-parallel", "pretrain": "mlm"}})
+    with pytest.raises(ConfigError, match=r"pretrain: tsdae/mlm pre-training runs before"):
+        parse_config({"finetune": {"objective": "tsdae", "pretrain": "mlm"}})
+    with pytest.raises(ConfigError, match=r"objective: adapters train with in-batch negatives"):
+        parse_config({"finetune": {"method": "adapter", "objective": "tsdae"}})
+    with pytest.raises(ConfigError, match=r"hard_negatives: .* \(mnrl, cached-mnrl, matryoshka, triplet, margin-mse\)"):
+        parse_config({"finetune": {"objective": "tsdae", "hard_negatives": 1}})
+    assert parse_config({"finetune": {"objective": "triplet", "hard_negatives": 1}}).finetune
+
+
+def test_synthetic_queries_are_written_for_corpus_passages_only() -> None:
+    config = parse_config({"finetune": {"query_writer": "openai:m", "synthetic_queries": 50}}).finetune
+    assert config is not None and config.query_writer == "openai:m" and config.synthetic_queries == 50
+    with pytest.raises(ConfigError, match=r"query_writer: synthetic queries are written for corpus passages"):
+        parse_config({"finetune": {"query_writer": "openai:m", "pairs": "pairs.jsonl"}})

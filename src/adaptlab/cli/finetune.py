@@ -58,6 +58,11 @@ def finetune_command(
     bridge_encoder: Annotated[Optional[str], typer.Option("--bridge-encoder", help=_help("bridge_encoder"))] = None,
     hard_negatives: Annotated[Optional[int], typer.Option("--hard-negatives", help=_help("hard_negatives"))] = None,
     batches: Annotated[Optional[str], typer.Option("--batches", help="random|document. " + _help("batches"))] = None,
+    pretrain: Annotated[Optional[str], typer.Option("--pretrain", help="tsdae|mlm. " + _help("pretrain"))] = None,
+    pretrain_sentences: Annotated[Optional[int], typer.Option("--pretrain-sentences", help=_help("pretrain_sentences"))] = None,
+    pretrain_epochs: Annotated[Optional[float], typer.Option("--pretrain-epochs", help=_help("pretrain_epochs"))] = None,
+    query_writer: Annotated[Optional[str], typer.Option("--query-writer", help=_help("query_writer"))] = None,
+    synthetic_queries: Annotated[Optional[int], typer.Option("--synthetic-queries", help=_help("synthetic_queries"))] = None,
     freeze_embeddings: Annotated[Optional[bool], typer.Option("--freeze-embeddings/--train-embeddings", help=_help("freeze_embeddings"))] = None,
     adapter_kind: Annotated[Optional[str], typer.Option("--adapter-kind", help=_help("adapter_kind"))] = None,
     adapter_rank: Annotated[Optional[int], typer.Option("--adapter-rank", help=_help("adapter_rank"))] = None,
@@ -82,6 +87,8 @@ def finetune_command(
              "compare": compare, "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
              "learning_rate": lr, "max_pairs": max_pairs, "max_seq_length": max_seq_length, "teacher": teacher,
              "bridge_encoder": bridge_encoder, "hard_negatives": hard_negatives, "batches": batches,
+             "pretrain": pretrain, "pretrain_sentences": pretrain_sentences, "pretrain_epochs": pretrain_epochs,
+             "query_writer": query_writer, "synthetic_queries": synthetic_queries,
              "freeze_embeddings": freeze_embeddings, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
              "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble, "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}

@@ -13,9 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from adaptlab.train.reranker_config import RerankerConfig
 
 Method = Literal["full", "adapter", "bridge"]
-Objective = Literal["mnrl", "cached-mnrl", "matryoshka", "distill-parallel"]
+Objective = Literal["mnrl", "cached-mnrl", "matryoshka", "triplet", "margin-mse", "distill-parallel", "tsdae", "mlm"]
+Pretraining = Literal["tsdae", "mlm"]
 METHODS: tuple[str, ...] = ("full", "adapter", "bridge")
-OBJECTIVES: tuple[str, ...] = ("mnrl", "cached-mnrl", "matryoshka", "distill-parallel")
+OBJECTIVES: tuple[str, ...] = ("mnrl", "cached-mnrl", "matryoshka", "triplet", "margin-mse", "distill-parallel",
+                               "tsdae", "mlm")
+PAIR_OBJECTIVES: tuple[str, ...] = ("mnrl", "cached-mnrl", "matryoshka", "triplet", "margin-mse")
+"""Objectives that train on (query, positive[, negatives]) rows."""
+NEGATIVE_OBJECTIVES: tuple[str, ...] = ("triplet", "margin-mse")
+"""Objectives that need a negative in every row (mined with hard_negatives, or given in the pairs file)."""
+PRETRAINING: tuple[str, ...] = ("tsdae", "mlm")
+"""Domain pre-training on raw corpus sentences: an objective of its own, or `pretrain` before a pair objective."""
 
 
 class FinetuneConfig(BaseModel):
@@ -32,15 +40,42 @@ class FinetuneConfig(BaseModel):
     )
     objective: Objective = Field(
         "mnrl", description="mnrl: in-batch negatives (InfoNCE); cached-mnrl: same with a large batch in small "
-        "memory; matryoshka: mnrl at several truncated dimensions; distill-parallel: German and English "
-        "sentences onto the frozen base's English embedding (full method only)."
+        "memory; matryoshka: mnrl at several truncated dimensions; triplet: anchor closer to its positive than to "
+        "its negative by a margin (needs negatives); margin-mse: the teacher's score margin between positive and "
+        "negative as the target (GPL pseudo-labels, needs negatives); distill-parallel: German and English "
+        "sentences onto the frozen base's English embedding; tsdae: denoising auto-encoder on raw corpus sentences; "
+        "mlm: masked-language-model continued pre-training on raw corpus sentences (full method only)."
+    )
+    pretrain: Pretraining | None = Field(
+        None, description="full, pair objectives: domain pre-training (tsdae or mlm) on the corpus sentences of the "
+        "training documents before the pair objective trains, in the same run."
+    )
+    pretrain_sentences: int = Field(
+        10000, gt=0, description="tsdae/mlm: at most this many corpus sentences (sampled), of at least 6 words."
+    )
+    pretrain_epochs: float = Field(1.0, gt=0, description="tsdae/mlm: passes over the sentences.")
+    pretrain_learning_rate: float = Field(3e-5, gt=0, description="tsdae/mlm: learning rate.")
+    deletion_ratio: float = Field(
+        0.6, gt=0, lt=1, description="tsdae: share of words deleted from each input sentence (the paper's 0.6)."
+    )
+    mlm_probability: float = Field(0.15, gt=0, lt=1, description="mlm: share of tokens masked.")
+    triplet_margin: float = Field(
+        0.1, gt=0, lt=2, description="triplet: the cosine-distance margin the negative must stay behind the positive."
+    )
+    query_writer: str | None = Field(
+        None, description="GPL-style synthetic queries: an LLM that writes a search query for corpus passages "
+        "(smollm2-135m, gemma3-270m, a local causal-LM folder, or openai:MODEL for an OpenAI-compatible endpoint at "
+        "$OPENAI_BASE_URL). Its pairs join the mined ones (rule 'synthetic'); queries are cached in the workspace."
+    )
+    synthetic_queries: int = Field(
+        200, gt=0, description="query_writer: passages (sampled from the training documents) to write a query for."
     )
     pairs: str = Field(
         "corpus", description="'corpus' (pairs mined from the workspace corpus), a .jsonl file of "
         "query/positive(/negatives), or a BEIR folder with qrels/train.tsv."
     )
     rules: list[str] = Field(
-        ["heading", "title", "inverse-cloze", "term-definition"],
+        ["heading", "title", "inverse-cloze", "term-definition", "mastr-field"],
         description="Corpus mining rules to use (pairs: corpus).",
     )
     parallel_sources: list[str] = Field(
@@ -82,7 +117,8 @@ class FinetuneConfig(BaseModel):
     teacher: str | None = Field(
         None, description="distill-parallel: the model whose English embeddings the student learns (default: the "
         "base itself). A multilingual base (e5-small-trainable) with teacher minilm learns MiniLM's vector space for "
-        "German and English text, so MiniLM's stored document vectors can answer German queries."
+        "German and English text, so MiniLM's stored document vectors can answer German queries. margin-mse: the "
+        "zoo model (any, inference-only ones included) whose cosine margins are the targets (default: the base)."
     )
     distill_english: bool = Field(
         True, description="distill-parallel: also map the English side onto the teacher (protects en→en); false "
@@ -143,16 +179,28 @@ class FinetuneConfig(BaseModel):
     def _ensemble_fits_the_method(self) -> FinetuneConfig:
         if self.ensemble and self.method != "adapter":
             raise ValueError("ensemble: only adapters combine several models; set method: adapter")
-        if self.teacher and self.objective != "distill-parallel":
-            raise ValueError("teacher: only distill-parallel learns from a teacher; set objective: distill-parallel")
-        if self.teacher and self.teacher != self.base and self.interpolate < 1:
+        if self.teacher and self.objective not in ("distill-parallel", "margin-mse"):
+            raise ValueError("teacher: only distill-parallel and margin-mse learn from a teacher; set one of them "
+                             "as the objective")
+        if self.teacher and self.objective == "distill-parallel" and self.teacher != self.base and self.interpolate < 1:
             raise ValueError("interpolate: weight averaging needs the student and teacher to be the same model")
-        if self.hard_negatives and (self.method != "full" or self.objective == "distill-parallel"):
-            raise ValueError("hard_negatives: mined negatives train a full fine-tune with mnrl, cached-mnrl or "
-                             "matryoshka; set method: full")
-        if self.batches == "document" and (self.method != "full" or self.objective == "distill-parallel"):
+        if self.objective != "mnrl" and self.method == "adapter":
+            raise ValueError("objective: adapters train with in-batch negatives; use objective: mnrl with "
+                             "method: adapter")
+        pairs_trained = self.method == "full" and self.objective in PAIR_OBJECTIVES
+        if self.hard_negatives and not pairs_trained:
+            raise ValueError("hard_negatives: mined negatives train a full fine-tune with a pair objective (mnrl, "
+                             "cached-mnrl, matryoshka, triplet, margin-mse); set method: full")
+        if self.batches == "document" and not pairs_trained:
             raise ValueError("batches: document batches group the training pairs of a full fine-tune with mnrl, "
                              "cached-mnrl or matryoshka; set method: full or batches: random")
+        if self.pretrain and not pairs_trained:
+            raise ValueError("pretrain: tsdae/mlm pre-training runs before a pair objective of a full fine-tune; "
+                             "for pre-training alone set objective: tsdae or objective: mlm")
+        if self.objective in PRETRAINING and self.method != "full":
+            raise ValueError(f"objective: {self.objective} trains every weight of the model; set method: full")
+        if self.query_writer and self.pairs != "corpus":
+            raise ValueError("query_writer: synthetic queries are written for corpus passages; set pairs: corpus")
         if self.method == "bridge" and self.bridge_encoder == self.base:
             raise ValueError("bridge_encoder: a bridge maps another model's queries into the base's space; "
                              "the bridge encoder must differ from the base")

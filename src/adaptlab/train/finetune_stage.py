@@ -27,7 +27,7 @@ from adaptlab.train.adapter import AdapterEmbedder, AdapterParams, EmbeddingAdap
 from adaptlab.train.evaluate import Scored, cached_run, scored_run
 from adaptlab.train.bridge import BridgeData, BridgeEmbedder, fit_bridge
 from adaptlab.train.ensemble import EnsembleEmbedder, save_ensemble
-from adaptlab.train.finetune_config import FinetuneConfig
+from adaptlab.train.finetune_config import NEGATIVE_OBJECTIVES, PRETRAINING, FinetuneConfig
 from adaptlab.train.hybrid_calibration import (
     CALIBRATION_FILE,
     MIN_QUERIES,
@@ -77,23 +77,51 @@ def default_name(config: FinetuneConfig) -> str:
     return f"{base}-{config.method}-{config.objective}"
 
 
-def training_pairs(session: Session, config: FinetuneConfig) -> list[Pair]:
-    """Pairs mined from the workspace corpus, or read from a .jsonl file or BEIR folder."""
+def training_pairs(session: Session, config: FinetuneConfig, required: bool = True) -> list[Pair]:
+    """Pairs mined from the workspace corpus (with `query_writer`, LLM-written ones too), or read from a .jsonl
+    file or BEIR folder. `required=False` (pre-training objectives) accepts a corpus that yields none."""
     if config.pairs == "corpus":
         pairs = mine_corpus_pairs(session.store, config.rules)
-        if not pairs:
+        if config.query_writer:
+            pairs += _synthetic_pairs(session, config)
+        if not pairs and required:
             raise AdaptlabError("no training pairs mined from the corpus: run `adaptlab ingest` first "
                                 "(or give --pairs FILE.jsonl)")
         return pairs
     return read_labelled_pairs(Path(config.pairs).expanduser())
 
 
+def _synthetic_pairs(session: Session, config: FinetuneConfig) -> list[Pair]:
+    """GPL-style pairs: the configured LLM writes a query for sampled passages of the training documents."""
+    from adaptlab.llm.chat_models import load_chat_model
+    from adaptlab.progress import make_progress
+    from adaptlab.train.pairs import document_split
+    from adaptlab.train.pairs_corpus import MIN_WORDS
+    from adaptlab.train.synthetic_queries import QueryCache, query_cache_path, synthetic_pairs
+
+    passages = [(r.doc_id, r.chunk_id, r.text.strip()) for r in session.store.iter_chunks()
+                if len(r.text.split()) >= MIN_WORDS
+                and document_split(r.doc_id, config.heldout_fraction, config.seed) == "train"]
+    passages = sample(passages, config.synthetic_queries, config.seed)
+    if not passages:
+        return []
+    writer = load_chat_model(config.query_writer or "", session.workspace.model_cache)
+    cache = QueryCache(query_cache_path(session.workspace.root, writer.name))
+    with make_progress(session.console, unit="queries") as progress:
+        task = progress.add_task(f"writing queries ({writer.name})", total=len(passages))
+        pairs, counts = synthetic_pairs(passages, writer, cache, lambda n: progress.advance(task, n))
+    rejected = ", ".join(f"{n} {reason}" for reason, n in counts.rejected.most_common()) or "none"
+    session.console.print(f"{len(pairs)} synthetic queries from {writer.name} for {len(passages)} passages "
+                          f"({counts.cached} cached); rejected: {rejected}")
+    return pairs
+
+
 T = TypeVar("T")
 
 
-def _guarded_pairs(session: Session, config: FinetuneConfig, datasets: list[Any]) -> list[Pair]:
+def _guarded_pairs(session: Session, config: FinetuneConfig, datasets: list[Any], required: bool = True) -> list[Pair]:
     """The training pairs, minus any whose positive is text of an evaluation set (see leak_guard)."""
-    pairs = training_pairs(session, config)
+    pairs = training_pairs(session, config, required)
     if not (config.exclude_eval_documents and datasets):
         return pairs
     kept, dropped = drop_leaking_pairs(pairs, (document_text(d) for ds in datasets for d in ds.corpus.values()))
@@ -159,8 +187,6 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
     base_name = resolve_model(session.workspace, config.base)
     if config.method == "full" and get_spec(base_name).backend != "sentence-transformers":
         raise AdaptlabError(f"'{config.base}' is inference-only; use --method adapter to adapt it")
-    if config.method == "adapter" and config.objective not in ("mnrl",):
-        raise AdaptlabError("adapters train with in-batch negatives: use --objective mnrl with --method adapter")
     datasets = resolve_datasets(config.eval)
     base = session.embedder(config.base)
     compare = [m for m in config.compare if m not in ("bm25", "hybrid", config.base)]
@@ -180,18 +206,22 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             tuned, stats = _distill(session, config, base_name, folder)
             report_rules = Counter({"parallel": stats.train_examples})
         else:
-            train, heldout = split_by_document(_guarded_pairs(session, config, datasets), config.heldout_fraction,
-                                               config.seed)
+            pretraining_only = config.objective in PRETRAINING
+            train, heldout = split_by_document(_guarded_pairs(session, config, datasets, not pretraining_only),
+                                               config.heldout_fraction, config.seed)
             train = sample(train, config.max_pairs, config.seed)
-            if len(train) < 2:
+            if len(train) < 2 and not pretraining_only:
                 raise AdaptlabError("fewer than two training pairs left after the held-out split")
-            write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
-            report_rules = Counter(p.rule for p in train)
-            session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
-            if config.hard_negatives or (hybrid and len(heldout) >= MIN_QUERIES):
+            report_rules = Counter() if pretraining_only else Counter(p.rule for p in train)
+            if not pretraining_only:
+                write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
+                session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
+            if config.hard_negatives or config.pretrain or pretraining_only or (hybrid and len(heldout) >= MIN_QUERIES):
                 chunks = _corpus_chunks(session, config, datasets)
             if config.method == "full":
                 tuned, stats = _full(session, config, base_name, folder, train, heldout, run, chunks)
+                if pretraining_only:
+                    report_rules = Counter({"sentences": stats.train_examples})
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout)
         register_model(session.workspace, name, folder)
@@ -253,19 +283,105 @@ def _save_st(model: Any, folder: Path, session: Session, name: str) -> Embedder:
 
 def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path, train: list[Pair],
           heldout: list[Pair], run: Any, chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
-    from adaptlab.train.finetune_trainer import pairs_dataset, train_sentence_transformer
+    """Domain pre-training (tsdae/mlm) when asked, then the pair objective, on one model; saved to `folder`."""
+    from adaptlab.train.finetune_trainer import train_sentence_transformer
 
     model = _load_st(session, base_name)
-    if config.hard_negatives:
-        train = _with_hard_negatives(session, config, model, train, heldout, chunks)
-        write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
     checkpoints = folder.parent / f"{folder.name}.checkpoints"
-    stats = train_sentence_transformer(model, pairs_dataset(train), pairs_dataset(heldout) if heldout else None,
-                                       config, checkpoints, [_mlflow_callback(run)],
-                                       sources=train if config.batches == "document" else None)
+    pretraining = config.objective if config.objective in PRETRAINING else config.pretrain
+    pre: _Stats | None = None
+    if pretraining:
+        model, pre = _pretrain(session, config, pretraining, model, chunks, {p.doc_id for p in heldout},
+                               checkpoints, run)
+    if config.objective in PRETRAINING:
+        assert pre is not None
+        stats = pre
+    else:
+        if config.hard_negatives:
+            train = _with_hard_negatives(session, config, model, train, heldout, chunks)
+            write_pairs(train, folder.parent / f"{folder.name}.pairs.jsonl")
+        rows, heldout_rows, label_seconds = _pair_rows(session, config, train, heldout)
+        trained = train_sentence_transformer(model, rows, heldout_rows, config, checkpoints / "pairs",
+                                             [_mlflow_callback(run)],
+                                             sources=train if config.batches == "document" else None)
+        stats = _Stats(trained.train_examples, trained.seconds, trained.steps, trained.resumed_from, label_seconds)
+        if pre is not None:
+            session.console.print(f"{pretraining} pre-training: {pre.train_examples} sentences, {pre.steps} steps, "
+                                  f"{pre.seconds:.0f} s; then {config.objective}: {trained.steps} steps")
+            stats = _Stats(stats.train_examples, pre.seconds + stats.seconds, pre.steps + stats.steps,
+                           stats.resumed_from or pre.resumed_from, label_seconds)
     tuned = _save_st(model, folder, session, config.output or folder.name)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the run finished: nothing left to resume
-    return tuned, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from)
+    return tuned, stats
+
+
+def _pretrain(session: Session, config: FinetuneConfig, objective: str, model: Any, chunks: list[tuple[str, str]],
+              heldout_docs: set[str], checkpoints: Path, run: Any) -> tuple[Any, _Stats]:
+    """TSDAE or MLM on the training documents' sentences. The pre-trained model is kept under the checkpoints
+    folder, so a run killed during the pair objective resumes after pre-training, not before it."""
+    from adaptlab.train.pairs import document_split
+    from adaptlab.train.pretraining_text import pretraining_sentences
+
+    done = checkpoints / "pretrained"
+    if (done / "modules.json").is_file():
+        session.console.print(f"{objective} pre-training already done: resuming from {done}")
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(done), device=None, local_files_only=True), _Stats(0, 0.0, 0, str(done))
+    excluded = heldout_docs | {d for d, _ in chunks if document_split(d, config.heldout_fraction, config.seed)
+                               == "heldout"}
+    sentences = pretraining_sentences(chunks, excluded, config.pretrain_sentences, config.seed)
+    if len(sentences) < config.batch_size:
+        raise AdaptlabError(f"{objective}: only {len(sentences)} sentences of 6+ words in the training documents; "
+                            f"ingest more text or lower batch_size below {config.batch_size}")
+    session.console.print(f"{objective} pre-training on {len(sentences)} corpus sentences")
+    if objective == "mlm":
+        from adaptlab.train.masked_lm import train_masked_lm
+
+        stats = train_masked_lm(model, sentences, config, checkpoints / "pretrain", [_mlflow_callback(run)])
+    else:
+        from adaptlab.train.denoising import denoising_dataset
+        from adaptlab.train.finetune_trainer import train_sentence_transformer
+
+        rows = denoising_dataset(sentences, config.deletion_ratio, config.seed)
+        stats = train_sentence_transformer(model, rows, None, config, checkpoints / "pretrain",
+                                           [_mlflow_callback(run)], objective="tsdae")
+    model.save(str(done))
+    return model, _Stats(stats.train_examples, stats.seconds, stats.steps, stats.resumed_from)
+
+
+def _pair_rows(session: Session, config: FinetuneConfig, train: list[Pair],
+               heldout: list[Pair]) -> tuple[Any, Any | None, float]:
+    """(training rows, held-out rows or None, seconds spent labelling) in the layout of the objective's loss."""
+    from adaptlab.train.finetune_trainer import pairs_dataset, triplet_dataset
+
+    if config.objective in NEGATIVE_OBJECTIVES:
+        with_negatives = [p for p in train if p.negatives]
+        if not with_negatives:
+            raise AdaptlabError(f"{config.objective} needs a negative for every training pair: set hard_negatives "
+                                "to 1 or more, or give 'negatives' in the pairs file")
+        if len(with_negatives) < len(train):
+            session.console.print(f"{len(train) - len(with_negatives)} pair(s) without a negative left out "
+                                  f"({config.objective} needs one)")
+        if config.objective == "triplet":
+            return triplet_dataset(with_negatives), None, 0.0
+        return _margin_rows(session, config, with_negatives)
+    return pairs_dataset(train), pairs_dataset(heldout) if heldout else None, 0.0
+
+
+def _margin_rows(session: Session, config: FinetuneConfig, pairs: list[Pair]) -> tuple[Any, None, float]:
+    """margin-mse rows: the teacher's margin between each pair's positive and each of its negatives."""
+    from adaptlab.train.margin_labels import margin_dataset, teacher_margins
+
+    count = min(len(p.negatives) for p in pairs)
+    teacher = session.embedder(config.teacher or config.base)
+    start = time.perf_counter()
+    margins = teacher_margins(teacher, pairs, count, VectorCache(session.workspace.vector_cache),
+                              session.config.embed.batch_size)
+    seconds = time.perf_counter() - start
+    session.console.print(f"teacher {teacher.name} labelled {len(pairs)} pairs × {count} negative(s) in {seconds:.0f} s "
+                          f"(mean margin {float(margins.mean()):.3f})")
+    return margin_dataset(pairs, margins), None, seconds
 
 
 def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, train: list[Pair],

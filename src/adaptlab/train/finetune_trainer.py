@@ -2,7 +2,9 @@
 
 Objectives map to sentence-transformers losses: mnrl → MultipleNegativesRankingLoss, cached-mnrl →
 CachedMultipleNegativesRankingLoss (gradient cache: a large batch in small memory), matryoshka →
-MatryoshkaLoss around MNRL, distill-parallel → MSELoss towards a frozen teacher's English embedding.
+MatryoshkaLoss around MNRL, triplet → TripletLoss (cosine distance), margin-mse → MarginMSELoss (a teacher's
+margins), distill-parallel → MSELoss towards a frozen teacher's English embedding, tsdae →
+DenoisingAutoEncoderLoss. (mlm trains through transformers' Trainer: `masked_lm`.)
 Checkpoints go to a folder in the workspace; a re-run resumes from the last one (after `kill -9`).
 """
 
@@ -30,6 +32,15 @@ def limit_seq_length(model: Any, limit: int | None) -> None:
     """Cut the model's token limit to `limit` (never raise it past what the model was built for)."""
     if limit:
         model.max_seq_length = min(limit, model.max_seq_length or limit)
+
+
+def triplet_dataset(pairs: list[Pair]) -> Any:
+    """(anchor, positive, negative) rows, one per negative of each pair: the layout TripletLoss reads."""
+    from datasets import Dataset
+
+    rows = [(p.query, p.positive, n) for p in pairs for n in p.negatives]
+    return Dataset.from_dict({"anchor": [r[0] for r in rows], "positive": [r[1] for r in rows],
+                              "negative": [r[2] for r in rows]})
 
 
 def pairs_dataset(pairs: list[Pair]) -> Any:
@@ -68,15 +79,26 @@ def interpolate_weights(model: Any, base: Any, share: float) -> None:
     model.load_state_dict(mixed)
 
 
-def build_loss(model: Any, config: FinetuneConfig) -> Any:
+def build_loss(model: Any, config: FinetuneConfig, objective: str | None = None) -> Any:
+    """The sentence-transformers loss of `objective` (default: the config's)."""
     from sentence_transformers.sentence_transformer import losses
 
-    if config.objective == "distill-parallel":
+    objective = objective or config.objective
+    if objective == "distill-parallel":
         return losses.MSELoss(model)
-    if config.objective == "cached-mnrl":
+    if objective == "triplet":
+        return losses.TripletLoss(model, distance_metric=losses.TripletDistanceMetric.COSINE,
+                                  triplet_margin=config.triplet_margin)
+    if objective == "margin-mse":
+        return losses.MarginMSELoss(model)
+    if objective == "tsdae":
+        from adaptlab.train.denoising import denoising_loss
+
+        return denoising_loss(model)
+    if objective == "cached-mnrl":
         return losses.CachedMultipleNegativesRankingLoss(model, mini_batch_size=config.mini_batch_size)
     mnrl = losses.MultipleNegativesRankingLoss(model)
-    if config.objective == "matryoshka":
+    if objective == "matryoshka":
         from adaptlab.models.backends.sentence_transformers_backend import embedding_width
 
         dim = embedding_width(model)
@@ -119,13 +141,14 @@ def column_prompts(model: Any, columns: list[str]) -> dict[str, str] | None:
     """Prompts per training column for a model with `query`/`document` prompts (e5: "query: ", "passage: ").
 
     Such a model is used with its prompts at search time, so it must be trained with them: the anchor is a
-    query, the positive and negatives are documents. Models without prompts (MiniLM) train on the raw text.
+    query, the positive and negatives are documents (as is TSDAE's damaged input, the one it embeds). Models
+    without prompts (MiniLM) train on the raw text.
     """
     prompts = getattr(model, "prompts", None) or {}
     query, document = prompts.get("query"), prompts.get("document")
     if not query and not document:
         return None
-    roles = {"anchor": query, "positive": document}
+    roles = {"anchor": query, "positive": document, "damaged": document}
     chosen = {column: prompt for column in columns
               if (prompt := document if column.startswith("negative") else roles.get(column))}
     return chosen or None
@@ -160,43 +183,54 @@ class DocumentSamplerFactory:
         return DocumentBatchSampler(dataset, groups=self.groups, chunk_ids=self.chunk_ids, **kwargs)
 
 
-def batch_sampler(train: Any, is_pairs: bool, sources: list[Pair] | None) -> Any:
+IN_BATCH_OBJECTIVES = ("mnrl", "cached-mnrl", "matryoshka")
+"""Objectives whose negatives include the batch's other rows: no text may repeat within a batch."""
+PROMPTED_OBJECTIVES = (*IN_BATCH_OBJECTIVES, "triplet", "margin-mse", "tsdae")
+"""Objectives whose columns are queries and documents (prompted for e5-style models)."""
+
+
+def batch_sampler(train: Any, objective: str, sources: list[Pair] | None) -> Any:
     """What the trainer batches with: one document per batch when `sources` (the rows' pairs) are given, else
-    sentence-transformers' no-duplicates sampler for pairs (plain batches for distillation rows)."""
+    sentence-transformers' no-duplicates sampler for in-batch objectives (plain batches for the rest)."""
     from sentence_transformers.training_args import BatchSamplers
 
-    if not is_pairs:
+    if objective not in IN_BATCH_OBJECTIVES:
         return BatchSamplers.BATCH_SAMPLER
     return BatchSamplers.NO_DUPLICATES if sources is None else DocumentSamplerFactory(train, sources)
 
 
 def train_sentence_transformer(
     model: Any, train: Any, heldout: Any | None, config: FinetuneConfig, checkpoints: Path,
-    callbacks: list[Any] | None = None, sources: list[Pair] | None = None,
+    callbacks: list[Any] | None = None, sources: list[Pair] | None = None, objective: str | None = None,
 ) -> TrainStats:
-    """Train `model` in place on `train` (a datasets.Dataset) and return what it took.
+    """Train `model` in place on `train` (a datasets.Dataset) with `objective` (default: the config's) and
+    return what it took.
 
     `sources`, the pair behind each row of `train`, turns on batches from one document (`batches: document`).
+    TSDAE (as an objective or as `pretrain`) runs for `pretrain_epochs` at `pretrain_learning_rate`.
     """
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
+    objective = objective or config.objective
     limit_seq_length(model, config.max_seq_length)
     if config.freeze_embeddings:
         freeze_token_embeddings(model)
-    is_pairs = config.objective != "distill-parallel"
+    pretraining = objective == "tsdae"
+    epochs, steps = (config.pretrain_epochs, None) if pretraining else (config.epochs, config.max_steps)
+    rate = config.pretrain_learning_rate if pretraining else config.resolved_learning_rate()
     args = SentenceTransformerTrainingArguments(
-        **shared_training_args(checkpoints, config.epochs, config.max_steps, config.batch_size,
-                               config.resolved_learning_rate(), config.warmup_ratio, config.save_steps, config.seed),
+        **shared_training_args(checkpoints, epochs, steps, config.batch_size, rate, config.warmup_ratio,
+                               config.save_steps, config.seed),
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.gradient_accumulation,
-        batch_sampler=batch_sampler(train, is_pairs, sources),
+        batch_sampler=batch_sampler(train, objective, sources),
         eval_strategy="epoch" if heldout is not None else "no",
-        dataloader_drop_last=is_pairs,
-        prompts=column_prompts(model, list(train.column_names)) if is_pairs else None,
+        dataloader_drop_last=objective in IN_BATCH_OBJECTIVES,
+        prompts=column_prompts(model, list(train.column_names)) if objective in PROMPTED_OBJECTIVES else None,
     )
     trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=train, eval_dataset=heldout, loss=build_loss(model, config),
-        callbacks=callbacks,
+        model=model, args=args, train_dataset=train, eval_dataset=heldout,
+        loss=build_loss(model, config, objective), callbacks=callbacks,
     )
     resume = last_checkpoint(checkpoints)
     start = time.perf_counter()

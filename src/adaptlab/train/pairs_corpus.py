@@ -4,7 +4,9 @@ Rules, each recorded on the pair it makes:
 - `heading`: a section's own heading (without its § number) → the section text;
 - `title`: a document title → the text of a chunk without a heading;
 - `inverse-cloze`: a passage's leading sentence → the rest of the passage (ICT, Lee et al. 2019);
-- `term-definition`: an ontology class's terms (German and English) → its definition.
+- `term-definition`: an ontology class's terms (German and English) → its definition;
+- `mastr-field`: a MaStR unit's field label with the unit's name ("Gemeinde Windpark Nord") → the unit's record,
+  the text that holds the value (two fields per unit, chosen by hash, so the choice is stable across runs).
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from collections.abc import Iterable, Iterator
 from adaptlab.corpus.loaders.markdown import HEADING_SEPARATOR
 from adaptlab.corpus.sentences import split_sentences
 from adaptlab.corpus.store import ChunkRecord, CorpusStore
+from adaptlab.corpus.types import content_hash
 from adaptlab.eval.laws import heading_query
 from adaptlab.train.pairs import Pair, dedupe
 
-RULES = ("heading", "title", "inverse-cloze", "term-definition")
+RULES = ("heading", "title", "inverse-cloze", "term-definition", "mastr-field")
 MIN_WORDS = 8
 """A positive (or the rest of a passage) shorter than this teaches nothing about the domain."""
+MASTR_FIELDS_PER_UNIT = 2
+_MASTR_SKIPPED = ("MaStR-Nummer", "Bezeichnung", "Datum der letzten Aktualisierung")
+"""Field labels that make no question: identifiers, the name itself (it is in every query), bookkeeping dates."""
 
 
 def mine_corpus_pairs(store: CorpusStore, rules: Iterable[str] = RULES) -> list[Pair]:
@@ -36,6 +42,9 @@ def chunk_pairs(record: ChunkRecord) -> Iterator[Pair]:
     meta = record.doc_metadata
     if meta.get("format") == "omn":
         yield from _term_pairs(record)
+        return
+    if meta.get("format") == "mastr":
+        yield from _mastr_pairs(record)
         return
     text = record.text.strip()
     if len(text.split()) < MIN_WORDS:
@@ -71,3 +80,18 @@ def _term_pairs(record: ChunkRecord) -> Iterator[Pair]:
     terms = [label] + [t.strip() for key in ("terms_de", "terms_en") for t in str(meta.get(key) or "").split(";")]
     for term in dict.fromkeys(t for t in terms if t):
         yield Pair(term, definition, record.doc_id, "term-definition", record.chunk_id)
+
+
+def _mastr_pairs(record: ChunkRecord) -> Iterator[Pair]:
+    """A unit record reads "<label>: <value>" per line; "<label> <unit name>" asks for the record."""
+    name = str(record.doc_metadata.get("name") or record.doc_metadata.get("mastr_id") or "").strip()
+    if not name:
+        return
+    labels = []
+    for line in record.text.splitlines():
+        label, sep, value = line.rpartition(": ")
+        if sep and value.strip() and label.strip() and not any(s in label for s in _MASTR_SKIPPED):
+            labels.append(label.split(": ")[-1].strip())
+    chosen = sorted(dict.fromkeys(labels), key=lambda lab: content_hash(record.chunk_id, lab))
+    for label in chosen[:MASTR_FIELDS_PER_UNIT]:
+        yield Pair(f"{label} {name}", record.text.strip(), record.doc_id, "mastr-field", record.chunk_id)

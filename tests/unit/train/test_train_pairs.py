@@ -69,3 +69,19 @@ def test_jsonl_pairs_round_trip_keeps_provenance(tmp_path: Path) -> None:
         read_jsonl_pairs(bad)
     with pytest.raises(AdaptlabError, match="not found"):
         read_labelled_pairs(tmp_path / "missing.jsonl")
+
+
+def test_mastr_units_ask_for_two_of_their_fields_by_the_units_name(tmp_path: Path) -> None:
+    from adaptlab.corpus.loaders import load_file
+
+    store = CorpusStore(tmp_path / "m.sqlite")
+    fixture = Path(__file__).parents[2] / "fixtures" / "mastr" / "einheiten_wind.csv"
+    docs = load_file(fixture)
+    store.replace_file(str(fixture), "h", 1, "w", [(d, [Chunk(d.doc_id, 0, d.sections[0].text)]) for d in docs])
+    pairs = mine_corpus_pairs(store, ["mastr-field"])
+    assert len(pairs) == 2 * len(docs) and {p.rule for p in pairs} == {"mastr-field"}
+    first = [p for p in pairs if p.doc_id == docs[0].doc_id]
+    assert all(p.query.endswith(" WEA 1") and p.positive == docs[0].sections[0].text.strip() for p in first)
+    labels = {p.query.removesuffix(" WEA 1") for p in first}
+    assert not labels & {"MaStR-Nummer der Einheit", "Hersteller der Einheit"}  # identifiers and empty values
+    assert mine_corpus_pairs(store, ["mastr-field"]) == pairs  # the same fields every run
