@@ -65,10 +65,20 @@ def test_jsonl_pairs_round_trip_keeps_provenance(tmp_path: Path) -> None:
     assert read_jsonl_pairs(path) == pairs
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"query": 1}\n', encoding="utf-8")
-    with pytest.raises(AdaptlabError, match="bad.jsonl:1"):
+    with pytest.raises(AdaptlabError, match=r"bad.jsonl: no valid pair \(line 1: expected an object with string"):
         read_jsonl_pairs(bad)
     with pytest.raises(AdaptlabError, match="not found"):
         read_labelled_pairs(tmp_path / "missing.jsonl")
+
+
+def test_bad_lines_are_skipped_and_reported_and_the_good_ones_kept(tmp_path: Path,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"query": "a", "positive": "b"}\n{oops\n{"query": "c", "positive": "d", "negatives": "e"}\n'
+                     '\n{"query": "f", "positive": "g"}\n', encoding="utf-8")
+    assert [p.query for p in read_jsonl_pairs(mixed)] == ["a", "f"]
+    assert "mixed.jsonl: skipped 2 bad line(s): line 2: invalid JSON" in caplog.text
+    assert "line 3: 'negatives' must be a list of strings" in caplog.text
 
 
 def test_mastr_units_ask_for_two_of_their_fields_by_the_units_name(tmp_path: Path) -> None:
