@@ -60,9 +60,11 @@ def clean_query(reply: str, passage: str) -> str:
         raise ValueError("fewer than two words")
     if len(words) > MAX_QUERY_WORDS:
         raise ValueError(f"more than {MAX_QUERY_WORDS} words")
-    if passage.strip().casefold().startswith(query.casefold()) and len(words) > 5:
-        raise ValueError("copies the passage's opening")
-    return query
+    if len({w.casefold() for w in words}) * 2 < len(words):
+        raise ValueError("repeats itself")
+    if len(words) > 5 and " ".join(words).casefold() in " ".join(passage.split()).casefold():
+        raise ValueError("copied from the passage")
+    return " ".join(words)
 
 
 class QueryCache:
