@@ -4,8 +4,7 @@ Documents are analysed in their own language (the chunk's detected `lang`); a qu
 unreliable to detect from a few words, is analysed the way each language of the corpus is and the
 terms are united, so its terms meet the documents' terms whatever language those were stemmed in.
 
-Known weakness: German compounds are not split ("Windenergieanlage" does not match "Anlage"), so BM25
-misses paraphrases that a compound splitter or a dense model would catch.
+German compounds are split on top of this analysis, by the BM25 index (`bm25.BM25Index`, `compounds`).
 """
 
 from __future__ import annotations
@@ -20,8 +19,9 @@ SNOWBALL = {"de": "german", "en": "english"}
 """ISO 639-1 code → PyStemmer algorithm; other languages get plain lower-cased tokens."""
 STOPWORDS = {"de": "de", "en": "en"}
 """ISO 639-1 code → bm25s stopword list."""
-ANALYZER_VERSION = "1"
-"""Part of the persisted index's fingerprint: a change here must rebuild indexes."""
+ANALYZER_VERSION = "2"
+"""Part of the persisted index's fingerprint: a change here (or in what BM25Index.build adds) must rebuild
+indexes. 2: German compound parts indexed."""
 
 
 @cache

@@ -20,6 +20,7 @@ import numpy as np
 from adaptlab.corpus.store import ChunkRecord, CorpusStore
 from adaptlab.corpus.types import content_hash
 from adaptlab.retrieval.analysis import ANALYZER_VERSION, analyze_mixed, analyze_query
+from adaptlab.retrieval.compounds import CompoundSplitter, compound_stems
 from adaptlab.retrieval.dense import SearchHit, hydrate
 from adaptlab.retrieval.filters import parse_filter
 
@@ -29,20 +30,46 @@ _MANIFEST = "adaptlab.json"
 
 
 class BM25Index:
-    """Documents with ids and languages, scored by bm25s (Lucene BM25, k1=1.5, b=0.75)."""
+    """Documents with ids and languages, scored by bm25s (Lucene BM25, k1=1.5, b=0.75).
+
+    German compounds count with their parts: a German document is indexed with the stems of its compounds'
+    parts beside its own terms, and a query gets the same (`compounds`), split on the corpus' document
+    frequencies, so "Anlage" finds "Windenergieanlage" and "Windenergieanlagen" finds "Anlagen für Windenergie".
+    """
 
     def __init__(self, ids: list[str], langs: list[str], model: bm25s.BM25) -> None:
         self.ids = ids
         self.langs = langs
         self.query_langs = sorted(set(langs))
         self.model = model
+        self.splitter: CompoundSplitter | None = None
+        self._memo: dict[str, tuple[str, ...]] = {}
+        if "de" in self.query_langs:  # the query side splits on what the index holds, built or loaded alike
+            self.splitter = CompoundSplitter.from_bm25(model.vocab_dict, model.scores["indptr"])
 
     @classmethod
     def build(cls, ids: Sequence[str], texts: Sequence[str], langs: Sequence[str]) -> BM25Index:
-        """Index `texts[i]` under `ids[i]`, analysed as language `langs[i]`."""
+        """Index `texts[i]` under `ids[i]`, analysed as language `langs[i]` (German: compound parts added)."""
+        terms = analyze_mixed(texts, langs)
+        german = [i for i, lang in enumerate(langs) if lang == "de"]
+        if german:
+            frequencies: dict[str, int] = {}
+            for i in german:
+                for term in set(terms[i]):
+                    frequencies[term] = frequencies.get(term, 0) + 1
+            splitter, memo = CompoundSplitter(frequencies), {}
+            for i in german:
+                terms[i] = terms[i] + compound_stems(texts[i], splitter, memo)
         model = bm25s.BM25()
-        model.index(analyze_mixed(texts, langs), show_progress=False)
+        model.index(terms, show_progress=False)
         return cls(list(ids), list(langs), model)
+
+    def query_terms(self, query: str) -> list[str]:
+        """The query's terms under every corpus language, plus its compounds' parts when German is one."""
+        terms = analyze_query(query, self.query_langs)
+        if self.splitter is not None:
+            terms += [t for t in dict.fromkeys(compound_stems(query, self.splitter, self._memo)) if t not in terms]
+        return terms
 
     def search_many(self, queries: Sequence[str], k: int = 10, mask: np.ndarray | None = None) -> list[Ranking]:
         """Top-`k` per query; documents that share no term with the query (score 0) are left out.
@@ -51,7 +78,7 @@ class BM25Index:
         """
         if not self.ids or not queries:
             return [[] for _ in queries]
-        terms = [analyze_query(q, self.query_langs) for q in queries]
+        terms = [self.query_terms(q) for q in queries]
         k = min(k, len(self.ids))
         docs, scores = self.model.retrieve(
             terms, k=k, show_progress=False, weight_mask=None if mask is None else mask.astype(np.float32)

@@ -16,98 +16,20 @@ fused by RRF, so a bad rewrite can only add candidates, not remove the question'
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-
 from adaptlab.corpus.language import detect_language
 from adaptlab.retrieval.analysis import _stemmer
+from adaptlab.retrieval.compounds import CompoundSplitter
 from adaptlab.retrieval.dense import SearchHit
 from adaptlab.retrieval.fusion import RRF_K, rrf
 from adaptlab.retrieval.self_query import Completer
 
-LINKING = ("", "s", "es")
-"""German linking elements (Fugenelemente) cut from a compound's first part: Betrieb|s|status. The plural-like
--n-/-en- stay on the part (Anlagen|betreiber): the stemmer removes them anyway, and the part stays a word."""
 _WORD = re.compile(r"[^\W\d_]+")
-
-
-class CompoundSplitter:
-    """Splits German compounds into parts the corpus knows, by document frequency of their stems."""
-
-    def __init__(
-        self, frequencies: Mapping[str, int], min_part: int = 4, min_word: int = 8, max_parts: int = 4
-    ) -> None:
-        self.frequencies = frequencies
-        self.min_part = min_part
-        self.min_word = min_word
-        self.max_parts = max_parts
-        self._stem = _stemmer("de")
-        self._memo: dict[tuple[str, int], tuple[float, list[str]] | None] = {}
-
-    @classmethod
-    def from_bm25(cls, vocab: Mapping[str, int], indptr: np.ndarray) -> CompoundSplitter:
-        """From a bm25s index: its vocabulary (stem → column) and the CSC column pointers (→ document counts)."""
-        counts = np.diff(np.asarray(indptr))
-        return cls({term: int(counts[col]) for term, col in vocab.items() if term and col < len(counts)})
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> CompoundSplitter:
-        """Document frequencies of the German stems of `texts` (for sets without a bm25s index)."""
-        stem = _stemmer("de")
-        frequencies: dict[str, int] = {}
-        for text in texts:
-            for term in set(stem.stemWords(_WORD.findall(text.casefold()))):
-                frequencies[term] = frequencies.get(term, 0) + 1
-        return cls(frequencies)
-
-    def frequency(self, part: str) -> int:
-        return self.frequencies.get(self._stem.stemWord(part), 0) or self.frequencies.get(part, 0)
-
-    def split(self, word: str) -> list[str]:
-        """The parts of `word` (lower-cased), or `[word]` when no split beats keeping it whole."""
-        lowered = word.casefold()
-        if len(lowered) < self.min_word:
-            return [lowered]
-        best = self._best(lowered, self.max_parts)
-        whole = self.frequency(lowered)
-        if best is None or len(best[1]) < 2 or best[0] <= whole:
-            return [lowered]
-        return best[1]
-
-    def _best(self, word: str, parts_left: int) -> tuple[float, list[str]] | None:
-        """(geometric mean of the parts' frequencies, parts) of the best split of `word`, or None."""
-        key = (word, parts_left)
-        if key not in self._memo:
-            self._memo[key] = self._search(word, parts_left)
-        return self._memo[key]
-
-    def _search(self, word: str, parts_left: int) -> tuple[float, list[str]] | None:
-        candidates: list[tuple[float, list[str]]] = []
-        whole = self.frequency(word)
-        if whole and len(word) >= self.min_part:
-            candidates.append((float(whole), [word]))
-        if parts_left > 1:
-            for cut in range(self.min_part, len(word) - self.min_part + 1):
-                head, tail = word[:cut], word[cut:]
-                rest = self._best(tail, parts_left - 1)
-                if rest is None:
-                    continue
-                for link in LINKING:
-                    stem = head[: len(head) - len(link)]
-                    if not head.endswith(link) or len(stem) < self.min_part:
-                        continue
-                    freq = self.frequency(stem)
-                    if freq:
-                        parts = [stem, *rest[1]]
-                        score = math.exp((math.log(freq) + math.log(rest[0]) * len(rest[1])) / len(parts))
-                        candidates.append((score, parts))
-        return max(candidates, key=lambda c: (c[0], -len(c[1]), -len("".join(c[1])))) if candidates else None
 
 
 class OntologySynonyms:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from adaptlab.retrieval.dense import SearchHit
+from adaptlab.retrieval.compounds import CompoundSplitter
 from adaptlab.retrieval.expansion import (
-    CompoundSplitter,
     Expansion,
     QueryExpander,
     default_synonyms,
@@ -94,7 +94,7 @@ def session_tools(session: Session, llm: Completer | None = None) -> QueryTools:
     key = (str(bm25.folder), bm25._fingerprint)
     if key not in _TOOLS:
         facets = Facets.from_store(session.store.conn)
-        splitter = CompoundSplitter.from_bm25(index.model.vocab_dict, index.model.scores["indptr"])
+        splitter = index.splitter or CompoundSplitter.from_bm25(index.model.vocab_dict, index.model.scores["indptr"])
         _TOOLS.clear()  # one corpus state at a time: an old fingerprint is never asked for again
         _TOOLS[key] = (facets, splitter)
     facets, splitter = _TOOLS[key]

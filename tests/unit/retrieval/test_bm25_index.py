@@ -43,3 +43,30 @@ def test_a_saved_index_loads_only_for_its_fingerprint(tmp_path: Path) -> None:
     assert loaded is not None and loaded.search_many(["EnWG"], 1)[0][0][0] == "enwg"
     assert BM25Index.load(folder, "fp2") is None
     assert BM25Index.load(tmp_path / "missing", "fp1") is None
+
+
+COMPOUNDS = {
+    "wea": "Die Windenergieanlage steht auf dem Feld und liefert Strom.",
+    "anlagen": "Anlagen für Windenergie brauchen eine Genehmigung der Behörde.",
+    "speicher": "Der Betreiber meldet jede Anlage und jeden Speicher.",
+    "netz": "Windenergie und Sonne speisen in das Netz ein.",
+}
+
+
+def test_german_compounds_match_their_parts_in_documents_and_queries() -> None:
+    index = BM25Index.build(list(COMPOUNDS), list(COMPOUNDS.values()), ["de"] * len(COMPOUNDS))
+    (parts_query,) = index.search_many(["Windenergieanlagen"], k=4)
+    assert parts_query[0][0] in ("wea", "anlagen") and {"wea", "anlagen"} <= {d for d, _ in parts_query[:2]}
+    (part_query,) = index.search_many(["Anlage"], k=4)
+    assert "wea" in {d for d, _ in part_query}  # "Windenergieanlage" holds an "Anlage"
+    assert index.query_terms("Windenergieanlagen")[0] == "windenergieanlag"  # the whole word first
+    plain = BM25Index.build(list(COMPOUNDS), list(COMPOUNDS.values()), ["en"] * len(COMPOUNDS))
+    assert plain.splitter is None and "wea" not in {d for d, _ in plain.search_many(["Anlage"], k=4)[0]}
+
+
+def test_a_loaded_index_splits_queries_as_the_built_one_did(tmp_path: Path) -> None:
+    built = BM25Index.build(list(COMPOUNDS), list(COMPOUNDS.values()), ["de"] * len(COMPOUNDS))
+    built.save(tmp_path / "bm25", "fp")
+    loaded = BM25Index.load(tmp_path / "bm25", "fp")
+    queries = ["Windenergieanlagen", "Anlagenbetreiber", "Stromspeicher im Netz"]
+    assert loaded is not None and loaded.search_many(queries, 4) == built.search_many(queries, 4)
