@@ -70,3 +70,12 @@ def test_a_loaded_index_splits_queries_as_the_built_one_did(tmp_path: Path) -> N
     loaded = BM25Index.load(tmp_path / "bm25", "fp")
     queries = ["Windenergieanlagen", "Anlagenbetreiber", "Stromspeicher im Netz"]
     assert loaded is not None and loaded.search_many(queries, 4) == built.search_many(queries, 4)
+
+
+def test_stray_languages_do_not_analyse_every_query() -> None:
+    from adaptlab.retrieval.bm25 import query_languages
+
+    assert query_languages(["de"] * 98 + ["en", "und"]) == ["de"]
+    assert query_languages(["de"] * 60 + ["en"] * 40) == ["de", "en"]
+    assert query_languages(["und"] * 3) == ["und"]
+    assert query_languages([]) == []
