@@ -51,3 +51,34 @@ finetune:
     found = run_cli("search", "--model", "tinyens", "-k", "1", "Windenergie")
     assert found.returncode == 0, found.stderr
     assert "windenergie" in found.stdout.lower()
+
+
+def test_ensemble_weights_are_chosen_on_held_out_pairs_when_none_are_given(tmp_path: Path) -> None:
+    from adaptlab.config import ExperimentConfig
+    from adaptlab.pipeline import Session
+    from adaptlab.train.finetune_config import FinetuneConfig
+    from adaptlab.train.finetune_stage import finetune
+
+    topics = ["Windenergie", "Solarstrom", "Netzanschluss", "Speicher", "Wärmepumpe", "Wasserstoff", "Biogas",
+              "Netzentgelt", "Einspeisung", "Direktvermarktung"]
+    rows = [{"query": f"{t} Regel {i}", "positive": f"Vorschrift {i} über {t}: der Betreiber meldet die Anlage "
+             f"und zahlt das Entgelt nach Absatz {i}.", "doc_id": f"law-{t}-{i}"} for t in topics for i in range(4)]
+    pairs_file = tmp_path / "pairs.jsonl"
+    pairs_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    config = FinetuneConfig(base="minilm", method="adapter", ensemble=["minilm-onnx-int8"], adapter_epochs=2,
+                            pairs=str(pairs_file), heldout_fraction=0.5, eval=[], compare=[], output="weighed")
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        report = finetune(session, config)
+        saved = json.loads((report.path / "ensemble.json").read_text(encoding="utf-8"))
+        chosen = saved["weights_chosen_on_heldout"]
+        assert chosen["queries"] == report.heldout_pairs >= 10 and len(chosen["scores"]) == 5
+        weights = [m["weight"] for m in saved["members"]]
+        assert weights and all(w > 0 for w in weights) and sum(weights) <= 1.0
+        best = max(chosen["scores"].values())
+        label = "/".join(f"{w:g}" for w in weights) if len(weights) == 2 else None
+        assert (label == "0.5/0.5" and best < chosen["equal_score"] + chosen["min_gain"]) or (
+            (label is None or chosen["scores"][label] == best) and best >= chosen["equal_score"] + chosen["min_gain"])
+        # a member weighted 0 is not kept: its folder is gone and serving does not encode with it
+        assert sorted(p.name for p in (report.path / "members").iterdir()) == sorted(
+            Path(m["folder"]).name for m in saved["members"])
+        assert session.embedder("weighed").encode_queries(["Windenergie Regel 1"]).shape[0] == 1

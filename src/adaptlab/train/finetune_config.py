@@ -161,7 +161,8 @@ class FinetuneConfig(BaseModel):
         "the result is one model whose vectors concatenate all of them (base first)."
     )
     ensemble_weights: list[float] | None = Field(
-        None, description="adapter: weight of each model's vectors in the ensemble, base first (default 1 each)."
+        None, description="adapter: weight of each model's vectors in the ensemble, base first (default: equal, unless "
+        "a weighting in quarters beats equal by 0.02 nDCG@10 on 10 or more held-out pairs)."
     )
     exclude_eval_documents: bool = Field(
         True, description="Drop mined or given training pairs whose positive text occurs in an evaluation set "

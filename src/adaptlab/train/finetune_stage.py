@@ -216,14 +216,16 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             if not pretraining_only:
                 write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
                 session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
-            if config.hard_negatives or config.pretrain or pretraining_only or (hybrid and len(heldout) >= MIN_QUERIES):
+            weigh_ensemble = config.method == "adapter" and bool(config.ensemble) and not config.ensemble_weights
+            if config.hard_negatives or config.pretrain or pretraining_only or (
+                    (hybrid or weigh_ensemble) and len(heldout) >= MIN_QUERIES):
                 chunks = _corpus_chunks(session, config, datasets)
             if config.method == "full":
                 tuned, stats = _full(session, config, base_name, folder, train, heldout, run, chunks)
                 if pretraining_only:
                     report_rules = Counter({"sentences": stats.train_examples})
             else:
-                tuned, stats = _adapter(session, config, base, folder, train, heldout)
+                tuned, stats = _adapter(session, config, base, folder, train, heldout, chunks)
         register_model(session.workspace, name, folder)
         (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # a weight from an earlier run of this name is stale
         calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks) if hybrid else None
@@ -518,8 +520,9 @@ def _fit_adapter(session: Session, config: FinetuneConfig, model: str, base: Emb
 
 
 def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
-             train: list[Pair], heldout: list[Pair]) -> tuple[Embedder, _Stats]:
-    """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble."""
+             train: list[Pair], heldout: list[Pair], chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
+    """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble whose
+    weights are `ensemble_weights` or, by default, chosen on the held-out pairs."""
     name = config.output or folder.name
     models = [(config.base, base), *((m, session.embedder(m)) for m in config.ensemble if m != config.base)]
     if folder.exists():
@@ -536,9 +539,34 @@ def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: P
     stats = _Stats(len(train), fit_seconds, steps, prepare_seconds=embed_seconds)
     if len(fitted) == 1:
         return AdapterEmbedder(base, fitted[0][1].adapter, name=name), stats
-    weights = config.ensemble_weights or [1.0] * len(fitted)
-    save_ensemble(folder, [(sub, w) for (sub, _), w in zip(fitted, weights)], {"base": config.base})
-    return EnsembleEmbedder([member for _, member in fitted], weights, name=name), stats
+    weights, chosen = _ensemble_weights(session, config, [member for _, member in fitted], heldout, chunks)
+    kept = [(sub, member, w) for (sub, member), w in zip(fitted, weights) if w > 0]
+    for sub, w in zip([sub for sub, _ in fitted], weights):
+        if w <= 0:
+            shutil.rmtree(folder / sub, ignore_errors=True)  # weight 0: serving never encodes with it
+    save_ensemble(folder, [(sub, w) for sub, _, w in kept],
+                  {"base": config.base, **({"weights_chosen_on_heldout": chosen} if chosen else {})})
+    return EnsembleEmbedder([member for _, member, _ in kept], [w for *_, w in kept], name=name), stats
+
+
+def _ensemble_weights(session: Session, config: FinetuneConfig, members: list[Embedder], heldout: list[Pair],
+                      chunks: list[tuple[str, str]]) -> tuple[list[float], dict[str, Any] | None]:
+    """(weight per member, what the choice measured or None): the configured weights, else the best on the
+    held-out pairs, else (too few of them) equal weights."""
+    from adaptlab.train.ensemble_weights import MIN_GAIN, choose_ensemble_weights
+
+    if config.ensemble_weights:
+        return list(config.ensemble_weights), None
+    if len(heldout) < MIN_QUERIES:
+        session.console.print(f"ensemble weights not chosen: {len(heldout)} held-out pairs (needs {MIN_QUERIES}); "
+                              "equal weights")
+        return [1.0] * len(members), None
+    choice = choose_ensemble_weights(members, heldout_set(heldout, chunks), session.config.embed.batch_size)
+    session.console.print(f"ensemble weights on {choice.queries} held-out pairs over {choice.documents} passages: "
+                          f"{' / '.join(f'{m.name} {w:.3g}' for m, w in zip(members, choice.weights))} (nDCG@10 "
+                          f"{choice.scores}; equal weights {choice.equal_score} stay unless beaten by {MIN_GAIN})")
+    return list(choice.weights), {"scores": choice.scores, "equal_score": choice.equal_score, "min_gain": MIN_GAIN,
+                                  "queries": choice.queries, "documents": choice.documents}
 
 
 __all__ = ["FinetuneReport", "default_name", "finetune", "training_pairs"]

@@ -1,0 +1,84 @@
+"""The weight of each member of an adapter ensemble, chosen on the held-out pairs.
+
+Equal weights assume every member knows the corpus equally well. They do not: on German law headings the
+multilingual USE (0.43 nDCG@10) drags an equal-weight ensemble with e5-small (0.62) below e5 alone, while on
+German terms → English definitions the two together beat either. Which case a user's corpus is, only its own
+data can say. The held-out pairs (whole documents no adapter trained on) become a small retrieval set over
+those documents' chunks (`hybrid_calibration.heldout_set`); every weighting on a coarse simplex grid is scored
+on it from one encoding per member, and the best is saved. A member whose best weight is 0 is left out of the
+saved ensemble, so serving does not encode with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adaptlab.eval.beir import BeirDataset
+from adaptlab.eval.exact_search import exact_search
+from adaptlab.eval.metrics import PRIMARY_METRIC, ir_metrics
+from adaptlab.eval.retrieval_eval import document_text
+from adaptlab.models.base import Embedder, l2_normalize
+
+STEPS = 4
+"""Grid resolution: weights are multiples of 1/STEPS summing to 1 (two members: 0, ¼, ½, ¾, 1)."""
+MIN_GAIN = 0.02
+"""nDCG@10 a weighting must gain over equal weights on the held-out pairs to replace them. Mined held-out
+pairs are few and only resemble the user's queries: on OEO their curve is flat where the real queries' is not
+(docs/benchmarks.md, "Adapter ensembles"), so only a clear gain — a member that plainly hurts — moves the weights."""
+
+
+@dataclass(frozen=True)
+class EnsembleWeights:
+    weights: tuple[float, ...]
+    scores: dict[str, float]
+    """nDCG@10 on the held-out pairs per weighting (keys: the weights joined by '/', for JSON)."""
+    queries: int
+    documents: int
+    equal_score: float
+    """nDCG@10 of equal weights, the default the choice had to beat by MIN_GAIN."""
+
+
+def weight_grid(members: int, steps: int = STEPS) -> list[tuple[float, ...]]:
+    """Every weighting of `members` whose weights are multiples of 1/steps and sum to 1."""
+    if members < 1:
+        raise ValueError("an ensemble has at least one member")
+    return [tuple(c / steps for c in combo)
+            for combo in itertools.product(range(steps + 1), repeat=members) if sum(combo) == steps]
+
+
+def _label(weights: tuple[float, ...]) -> str:
+    return "/".join(f"{w:g}" for w in weights)
+
+
+def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, batch_size: int = 32,
+                            steps: int = STEPS, k: int = 100, min_gain: float = MIN_GAIN) -> EnsembleWeights:
+    """The weighting with the best nDCG@10 on `dataset` if it beats equal weights by `min_gain`, else equal
+    weights; ties go to the one nearest equal weights."""
+    doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
+    texts = [document_text(dataset.corpus[d]) for d in doc_ids]
+    questions = [dataset.queries[q] for q in query_ids]
+    docs = [l2_normalize(m.encode_documents(texts, batch_size=batch_size)) for m in members]
+    queries = [l2_normalize(m.encode_queries(questions, batch_size=batch_size)) for m in members]
+
+    def combined(parts: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
+        return l2_normalize(np.hstack([w * p for w, p in zip(weights, parts)]).astype(np.float32))
+
+    grid = weight_grid(len(members), steps)
+    scores = {w: ir_metrics(dataset.qrels, exact_search(combined(queries, w), combined(docs, w), doc_ids, query_ids,
+                                                        k=k))[PRIMARY_METRIC] for w in grid}
+    equal = tuple([1.0 / len(members)] * len(members))
+    if equal not in scores:  # three members in quarters have no equal point: score it as well
+        scores[equal] = ir_metrics(dataset.qrels, exact_search(combined(queries, equal), combined(docs, equal),
+                                                               doc_ids, query_ids, k=k))[PRIMARY_METRIC]
+    best = max(scores, key=lambda w: (round(scores[w], 6), -float(np.abs(np.subtract(w, equal)).sum())))
+    if scores[best] < scores[equal] + min_gain:
+        best = equal
+    return EnsembleWeights(best, {_label(w): round(float(s), 4) for w, s in scores.items()}, len(query_ids),
+                           len(doc_ids), round(float(scores[equal]), 4))
+
+
+__all__ = ["STEPS", "EnsembleWeights", "choose_ensemble_weights", "weight_grid"]
