@@ -40,6 +40,19 @@ def shared_data() -> Path:
     return root
 
 
+def write_topic_pairs(path: Path) -> Path:
+    """40 labelled pairs, 4 per energy topic and each its own document: enough for a 50 % held-out split
+    to keep 10+ pairs (calibrations need that many)."""
+    import json
+
+    topics = ["Windenergie", "Solarstrom", "Netzanschluss", "Speicher", "Wärmepumpe", "Wasserstoff", "Biogas",
+              "Netzentgelt", "Einspeisung", "Direktvermarktung"]
+    rows = [{"query": f"{t} Regel {i}", "positive": f"Vorschrift {i} über {t}: der Betreiber meldet die Anlage "
+             f"und zahlt das Entgelt nach Absatz {i}.", "doc_id": f"law-{t}-{i}"} for t in topics for i in range(4)]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    return path
+
+
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """The real `adaptlab` command in a subprocess: exit codes and stderr exactly as a user sees them."""
     return subprocess.run(

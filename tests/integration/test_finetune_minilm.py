@@ -10,6 +10,7 @@ from adaptlab.train.finetune_config import FinetuneConfig
 from adaptlab.train.finetune_stage import finetune
 from adaptlab.train.finetune_trainer import last_checkpoint, pairs_dataset, train_sentence_transformer
 from adaptlab.train.pairs import Pair
+from conftest import write_topic_pairs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 pytestmark = pytest.mark.slow
@@ -31,14 +32,7 @@ def test_finetune_saves_registers_and_evaluates(tmp_path: Path) -> None:
 def test_finetune_calibrates_the_hybrid_weight_on_held_out_pairs_and_search_uses_it(tmp_path: Path) -> None:
     from adaptlab.train.hybrid_calibration import CALIBRATION_FILE, calibrated_weights
 
-    import json
-
-    topics = ["Windenergie", "Solarstrom", "Netzanschluss", "Speicher", "Wärmepumpe", "Wasserstoff", "Biogas",
-              "Netzentgelt", "Einspeisung", "Direktvermarktung"]
-    rows = [{"query": f"{t} Regel {i}", "positive": f"Vorschrift {i} über {t}: der Betreiber meldet die Anlage "
-             f"und zahlt das Entgelt nach Absatz {i}.", "doc_id": f"law-{t}-{i}"} for t in topics for i in range(4)]
-    pairs_file = tmp_path / "pairs.jsonl"
-    pairs_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    pairs_file = write_topic_pairs(tmp_path / "pairs.jsonl")
     config = FinetuneConfig(base="minilm", max_steps=1, batch_size=4, max_seq_length=64, output="tiny-cal",
                             pairs=str(pairs_file), eval=[str(FIXTURES / "beir-mini")], compare=["hybrid"],
                             heldout_fraction=0.5)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, run_cli
+from conftest import FIXTURES, run_cli, write_topic_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -53,20 +53,16 @@ finetune:
     assert "windenergie" in found.stdout.lower()
 
 
-def test_ensemble_weights_are_chosen_on_held_out_pairs_when_none_are_given(tmp_path: Path) -> None:
+def test_auto_ensemble_weights_are_chosen_on_held_out_pairs(tmp_path: Path) -> None:
     from adaptlab.config import ExperimentConfig
     from adaptlab.pipeline import Session
     from adaptlab.train.finetune_config import FinetuneConfig
     from adaptlab.train.finetune_stage import finetune
 
-    topics = ["Windenergie", "Solarstrom", "Netzanschluss", "Speicher", "Wärmepumpe", "Wasserstoff", "Biogas",
-              "Netzentgelt", "Einspeisung", "Direktvermarktung"]
-    rows = [{"query": f"{t} Regel {i}", "positive": f"Vorschrift {i} über {t}: der Betreiber meldet die Anlage "
-             f"und zahlt das Entgelt nach Absatz {i}.", "doc_id": f"law-{t}-{i}"} for t in topics for i in range(4)]
-    pairs_file = tmp_path / "pairs.jsonl"
-    pairs_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    pairs_file = write_topic_pairs(tmp_path / "pairs.jsonl")
     config = FinetuneConfig(base="minilm", method="adapter", ensemble=["minilm-onnx-int8"], adapter_epochs=2,
-                            pairs=str(pairs_file), heldout_fraction=0.5, eval=[], compare=[], output="weighed")
+                            pairs=str(pairs_file), heldout_fraction=0.5, eval=[], compare=[], output="weighed",
+                            ensemble_weights="auto")
     with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
         report = finetune(session, config)
         saved = json.loads((report.path / "ensemble.json").read_text(encoding="utf-8"))

@@ -50,6 +50,10 @@ def test_empty_models_need_a_finetune_section_and_ensembles_need_adapters() -> N
         parse_config({"finetune": {"method": "full", "ensemble": ["e5-small"]}}, origin="cfg")
     with pytest.raises(ConfigError, match=r"ensemble_weights: one weight for the base and each"):
         parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": [1.0]}})
+    auto = parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": "auto"}})
+    assert auto.finetune is not None and auto.finetune.ensemble_weights == "auto"
+    with pytest.raises(ConfigError, match=r"ensemble_weights"):
+        parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": "best"}})
 
 
 def test_a_teacher_needs_parallel_distillation_and_no_weight_averaging_across_models() -> None:

@@ -160,9 +160,10 @@ class FinetuneConfig(BaseModel):
         default_factory=list, description="adapter: also fit an adapter on each of these models with the same pairs; "
         "the result is one model whose vectors concatenate all of them (base first)."
     )
-    ensemble_weights: list[float] | None = Field(
-        None, description="adapter: weight of each model's vectors in the ensemble, base first (default: equal, unless "
-        "a weighting in quarters beats equal by 0.02 nDCG@10 on 10 or more held-out pairs)."
+    ensemble_weights: list[float] | Literal["auto"] | None = Field(
+        None, description="adapter: weight of each model's vectors in the ensemble, base first (default: equal). "
+        "'auto': the weighting in quarters with the best nDCG@10 on the held-out pairs, if it beats equal by 0.02 "
+        "(mined held-out pairs can mislead: measured worse on OEO, docs/benchmarks.md)."
     )
     exclude_eval_documents: bool = Field(
         True, description="Drop mined or given training pairs whose positive text occurs in an evaluation set "
@@ -205,7 +206,7 @@ class FinetuneConfig(BaseModel):
         if self.method == "bridge" and self.bridge_encoder == self.base:
             raise ValueError("bridge_encoder: a bridge maps another model's queries into the base's space; "
                              "the bridge encoder must differ from the base")
-        if self.ensemble_weights is not None and len(self.ensemble_weights) != 1 + len(self.ensemble):
+        if isinstance(self.ensemble_weights, list) and len(self.ensemble_weights) != 1 + len(self.ensemble):
             raise ValueError(f"ensemble_weights: one weight for the base and each ensemble model "
                              f"({1 + len(self.ensemble)}), got {len(self.ensemble_weights)}")
         return self

@@ -216,7 +216,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             if not pretraining_only:
                 write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
                 session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
-            weigh_ensemble = config.method == "adapter" and bool(config.ensemble) and not config.ensemble_weights
+            weigh_ensemble = config.method == "adapter" and bool(config.ensemble) and config.ensemble_weights == "auto"
             if config.hard_negatives or config.pretrain or pretraining_only or (
                     (hybrid or weigh_ensemble) and len(heldout) >= MIN_QUERIES):
                 chunks = _corpus_chunks(session, config, datasets)
@@ -551,12 +551,14 @@ def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: P
 
 def _ensemble_weights(session: Session, config: FinetuneConfig, members: list[Embedder], heldout: list[Pair],
                       chunks: list[tuple[str, str]]) -> tuple[list[float], dict[str, Any] | None]:
-    """(weight per member, what the choice measured or None): the configured weights, else the best on the
-    held-out pairs, else (too few of them) equal weights."""
+    """(weight per member, what the choice measured or None): the configured weights; with 'auto' the best on
+    the held-out pairs; equal weights by default or with too few held-out pairs."""
     from adaptlab.train.ensemble_weights import MIN_GAIN, choose_ensemble_weights
 
-    if config.ensemble_weights:
+    if isinstance(config.ensemble_weights, list):
         return list(config.ensemble_weights), None
+    if config.ensemble_weights is None:
+        return [1.0] * len(members), None
     if len(heldout) < MIN_QUERIES:
         session.console.print(f"ensemble weights not chosen: {len(heldout)} held-out pairs (needs {MIN_QUERIES}); "
                               "equal weights")
