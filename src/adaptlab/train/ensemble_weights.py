@@ -1,4 +1,4 @@
-"""The weight of each member of an adapter ensemble, chosen on the held-out pairs.
+"""The weight of each member of an adapter ensemble, chosen on the held-out pairs (`ensemble_weights: auto`).
 
 Equal weights assume every member knows the corpus equally well. They do not: on German law headings the
 multilingual USE (0.43 nDCG@10) drags an equal-weight ensemble with e5-small (0.62) below e5 alone, while on
@@ -7,6 +7,10 @@ data can say. The held-out pairs (whole documents no adapter trained on) become 
 those documents' chunks (`hybrid_calibration.heldout_set`); every weighting on a coarse simplex grid is scored
 on it from one encoding per member, and the best is saved. A member whose best weight is 0 is left out of the
 saved ensemble, so serving does not encode with it.
+
+Measured (docs/benchmarks.md, "Seventh round"): on *mined* held-out pairs the choice was wrong on both tasks —
+e5 alone on OEO where the test queries want both, both on the laws where they want e5 alone — so it is opt-in,
+for held-out pairs that are real labelled queries.
 """
 
 from __future__ import annotations
@@ -26,9 +30,8 @@ from adaptlab.models.base import Embedder, l2_normalize
 STEPS = 4
 """Grid resolution: weights are multiples of 1/STEPS summing to 1 (two members: 0, ¼, ½, ¾, 1)."""
 MIN_GAIN = 0.02
-"""nDCG@10 a weighting must gain over equal weights on the held-out pairs to replace them. Mined held-out
-pairs are few and only resemble the user's queries: on OEO their curve is flat where the real queries' is not
-(docs/benchmarks.md, "Adapter ensembles"), so only a clear gain — a member that plainly hurts — moves the weights."""
+"""nDCG@10 a weighting must gain over equal weights on the held-out pairs to replace them: held-out sets are
+small, so only a clear gain — a member that plainly hurts — moves the weights."""
 
 
 @dataclass(frozen=True)

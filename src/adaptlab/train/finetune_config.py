@@ -163,7 +163,7 @@ class FinetuneConfig(BaseModel):
     ensemble_weights: list[float] | Literal["auto"] | None = Field(
         None, description="adapter: weight of each model's vectors in the ensemble, base first (default: equal). "
         "'auto': the weighting in quarters with the best nDCG@10 on the held-out pairs, if it beats equal by 0.02 "
-        "(mined held-out pairs can mislead: measured worse on OEO, docs/benchmarks.md)."
+        "— for labelled pairs of real queries; on mined pairs it chose wrong on both OEO and laws (docs/benchmarks.md)."
     )
     exclude_eval_documents: bool = Field(
         True, description="Drop mined or given training pairs whose positive text occurs in an evaluation set "
