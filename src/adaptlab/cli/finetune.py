@@ -69,6 +69,9 @@ def finetune_command(
     adapter_side: Annotated[Optional[str], typer.Option("--adapter-side", help=_help("adapter_side"))] = None,
     adapter_epochs: Annotated[Optional[int], typer.Option("--adapter-epochs", help=_help("adapter_epochs"))] = None,
     ensemble: Annotated[Optional[list[str]], typer.Option("--ensemble", help=_help("ensemble") + " Repeatable.")] = None,
+    ensemble_weights: Annotated[Optional[str], typer.Option(
+        "--ensemble-weights", help="auto, or one comma-separated weight per model (base first). "
+        + _help("ensemble_weights"))] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help=_help("output"))] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
     config: ConfigOpt = None,
@@ -90,7 +93,8 @@ def finetune_command(
              "pretrain": pretrain, "pretrain_sentences": pretrain_sentences, "pretrain_epochs": pretrain_epochs,
              "query_writer": query_writer, "synthetic_queries": synthetic_queries,
              "freeze_embeddings": freeze_embeddings, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
-             "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble, "output": output}
+             "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble,
+             "ensemble_weights": _ensemble_weights(ensemble_weights), "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}
     try:
         ft = FinetuneConfig.model_validate(merged)
@@ -109,3 +113,14 @@ def finetune_command(
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         json_out.write_text(json.dumps(report.as_dict(), indent=2, default=str), encoding="utf-8")
+
+
+def _ensemble_weights(text: str | None) -> str | list[float] | None:
+    """`--ensemble-weights auto` or `1,0.5`: the value the config field takes."""
+    if text is None or text.strip() == "auto":
+        return None if text is None else "auto"
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise AdaptlabError(f"--ensemble-weights: '{text}' is neither 'auto' nor comma-separated numbers "
+                            "(e.g. 1,0.5)") from None
