@@ -117,8 +117,10 @@ def finetune_command(
 
 def _ensemble_weights(text: str | None) -> str | list[float] | None:
     """`--ensemble-weights auto` or `1,0.5`: the value the config field takes."""
-    if text is None or text.strip() == "auto":
-        return None if text is None else "auto"
+    if text is None:
+        return None
+    if text.strip() == "auto":
+        return "auto"
     try:
         return [float(part) for part in text.split(",")]
     except ValueError:

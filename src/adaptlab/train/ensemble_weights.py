@@ -25,7 +25,8 @@ from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.exact_search import exact_search
 from adaptlab.eval.metrics import PRIMARY_METRIC, ir_metrics
 from adaptlab.eval.retrieval_eval import document_text
-from adaptlab.models.base import Embedder, l2_normalize
+from adaptlab.models.base import Embedder
+from adaptlab.train.ensemble import EnsembleEmbedder
 
 STEPS = 4
 """Grid resolution: weights are multiples of 1/STEPS summing to 1 (two members: 0, ¼, ½, ¾, 1)."""
@@ -64,19 +65,17 @@ def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, b
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
     texts = [document_text(dataset.corpus[d]) for d in doc_ids]
     questions = [dataset.queries[q] for q in query_ids]
-    docs = [l2_normalize(m.encode_documents(texts, batch_size=batch_size)) for m in members]
-    queries = [l2_normalize(m.encode_queries(questions, batch_size=batch_size)) for m in members]
+    docs = [m.encode_documents(texts, batch_size=batch_size) for m in members]
+    queries = [m.encode_queries(questions, batch_size=batch_size) for m in members]
 
-    def combined(parts: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
-        return l2_normalize(np.hstack([w * p for w, p in zip(weights, parts)]).astype(np.float32))
+    def score(weights: tuple[float, ...]) -> float:
+        combine = EnsembleEmbedder(members, weights, "weighing").combine  # what serving will compute
+        run = exact_search(combine(queries), combine(docs), doc_ids, query_ids, k=k)
+        return float(ir_metrics(dataset.qrels, run)[PRIMARY_METRIC])
 
-    grid = weight_grid(len(members), steps)
-    scores = {w: ir_metrics(dataset.qrels, exact_search(combined(queries, w), combined(docs, w), doc_ids, query_ids,
-                                                        k=k))[PRIMARY_METRIC] for w in grid}
     equal = tuple([1.0 / len(members)] * len(members))
-    if equal not in scores:  # three members in quarters have no equal point: score it as well
-        scores[equal] = ir_metrics(dataset.qrels, exact_search(combined(queries, equal), combined(docs, equal),
-                                                               doc_ids, query_ids, k=k))[PRIMARY_METRIC]
+    # three members in quarters have no equal point: it is scored as well
+    scores = {w: score(w) for w in dict.fromkeys([*weight_grid(len(members), steps), equal])}
     best = max(scores, key=lambda w: (round(scores[w], 6), -float(np.abs(np.subtract(w, equal)).sum())))
     if scores[best] < scores[equal] + min_gain:
         best = equal

@@ -521,8 +521,8 @@ def _fit_adapter(session: Session, config: FinetuneConfig, model: str, base: Emb
 
 def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
              train: list[Pair], heldout: list[Pair], chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
-    """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble whose
-    weights are `ensemble_weights` or, by default, chosen on the held-out pairs."""
+    """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble weighted by
+    `ensemble_weights` (equal by default; 'auto': chosen on the held-out pairs)."""
     name = config.output or folder.name
     models = [(config.base, base), *((m, session.embedder(m)) for m in config.ensemble if m != config.base)]
     if folder.exists():
@@ -540,9 +540,11 @@ def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: P
     if len(fitted) == 1:
         return AdapterEmbedder(base, fitted[0][1].adapter, name=name), stats
     weights, chosen = _ensemble_weights(session, config, [member for _, member in fitted], heldout, chunks)
-    kept = [(sub, member, w) for (sub, member), w in zip(fitted, weights) if w > 0]
-    for sub, w in zip([sub for sub, _ in fitted], weights):
-        if w <= 0:
+    kept: list[tuple[str, AdapterEmbedder, float]] = []
+    for (sub, member), w in zip(fitted, weights):
+        if w > 0:
+            kept.append((sub, member, w))
+        else:
             shutil.rmtree(folder / sub, ignore_errors=True)  # weight 0: serving never encodes with it
     save_ensemble(folder, [(sub, w) for sub, _, w in kept],
                   {"base": config.base, **({"weights_chosen_on_heldout": chosen} if chosen else {})})

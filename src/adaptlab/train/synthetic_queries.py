@@ -3,8 +3,9 @@ user would type to find it; (query, passage) becomes a training pair with rule `
 
 The writer is any `ChatModel` (a packaged local LLM, a local causal-LM folder, or an OpenAI-compatible
 endpoint). Replies are cleaned to one line and rejected (and counted) when they are not a usable query: empty,
-too long, repeating itself, or six or more words copied verbatim from the passage. Every reply is cached in the workspace under a hash of the writer
-and the passage, written after each batch, so an interrupted run resumes and a re-run asks nothing again.
+too long, repeating itself, or six or more words copied verbatim from the passage. Every reply is cached in the
+workspace under a hash of the writer and the passage, written after each batch, so an interrupted run resumes
+and a re-run asks nothing again.
 """
 
 from __future__ import annotations
