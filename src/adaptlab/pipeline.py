@@ -229,9 +229,9 @@ class Session:
 
     def evaluate(
         self, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
-        fusion: str = "wsum",
+        fusion: str = "wsum", window_weight: float | None = None,
     ) -> list[RetrievalResult]:
-        return evaluate(self, models, datasets, k, retriever, fusion)
+        return evaluate(self, models, datasets, k, retriever, fusion, window_weight)
 
     def finetune(self, config: FinetuneConfig | None = None, **overrides: Any) -> FinetuneReport:
         """Fine-tune (or fit an adapter) as `adaptlab finetune` does; keyword overrides as in the YAML section."""
@@ -380,20 +380,25 @@ def search(
 
 def evaluate(
     session: Session, models: Sequence[str], datasets: Sequence[str], k: int = 100, retriever: str = "dense",
-    fusion: str = "wsum",
+    fusion: str = "wsum", window_weight: float | None = None,
 ) -> list[RetrievalResult]:
-    """Each model on each BEIR set; JSON written to the workspace results folder and logged."""
+    """Each model on each BEIR set; JSON written to the workspace results folder and logged. `window_weight`
+    scores documents past a model's token limit from windows (see eval.document_windows)."""
+    if window_weight is not None and not 0.0 <= window_weight <= 1.0:
+        raise AdaptlabError(f"--window-weight {window_weight:g}: give a weight between 0 and 1 (0.5: lead and best "
+                            "window count alike)")
     if retriever != "dense":
-        return evaluate_lexical(session, models, datasets, k, retriever, fusion)
+        return evaluate_lexical(session, models, datasets, k, retriever, fusion, window_weight)
     sets = resolve_datasets(list(datasets))
     results: list[RetrievalResult] = []
     cache = DocumentVectorCache()
     for model in models:
         embedder = session.embedder(model)
-        with session.run("eval-retrieval", {"model": embedder.name, "datasets": [d.name for d in sets], "k": k}) as run:
+        params = {"model": embedder.name, "datasets": [d.name for d in sets], "k": k, "window_weight": window_weight}
+        with session.run("eval-retrieval", params) as run:
             for dataset in sets:
                 session.console.print(f"evaluating {embedder.name} on {dataset.name} ({len(dataset.queries)} queries)")
-                result = evaluate_retrieval(embedder, dataset, k, session.config.embed.batch_size, cache)
+                result = evaluate_retrieval(embedder, dataset, k, session.config.embed.batch_size, cache, window_weight)
                 results.append(result)
                 run.log_metrics({f"{dataset.name}/{m}": v for m, v in result.metrics.items()})
             path = write_json(
@@ -405,7 +410,8 @@ def evaluate(
 
 
 def evaluate_lexical(
-    session: Session, models: Sequence[str], datasets: Sequence[str], k: int, retriever: str, fusion: str
+    session: Session, models: Sequence[str], datasets: Sequence[str], k: int, retriever: str, fusion: str,
+    window_weight: float | None = None,
 ) -> list[RetrievalResult]:
     """BM25 alone, or BM25 fused with each model ("hybrid"), on each BEIR set; one run, one JSON file."""
     if retriever not in RETRIEVERS:
@@ -417,13 +423,14 @@ def evaluate_lexical(
     cache = DocumentVectorCache()
     results: list[RetrievalResult] = []
     params = {"retriever": retriever, "fusion": fusion, "models": [e.name for e in embedders],
-              "datasets": [d.name for d in sets], "k": k}
+              "datasets": [d.name for d in sets], "k": k, "window_weight": window_weight}
     with session.run("eval-retrieval", params) as run:
         for dataset in sets:
             session.console.print(f"evaluating {retriever} on {dataset.name} ({len(dataset.queries)} queries)")
             bm25, lexical = evaluate_bm25(dataset, k)
             found = [evaluate_hybrid(e, dataset, lexical, k, fusion, weights=session.hybrid_weights(m),
-                                     batch_size=session.config.embed.batch_size, cache=cache)
+                                     batch_size=session.config.embed.batch_size, cache=cache,
+                                     window_weight=window_weight)
                      for m, e in zip(models, embedders)] or [bm25]
             for result in found:
                 run.log_metrics({f"{dataset.name}/{_slug(result.model)}/{m}": v for m, v in result.metrics.items()})

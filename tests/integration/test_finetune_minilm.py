@@ -29,15 +29,30 @@ def test_finetune_saves_registers_and_evaluates(tmp_path: Path) -> None:
         assert session.collection("tiny").startswith("corpus__tiny_")
 
 
-def test_finetune_calibrates_the_hybrid_weight_on_held_out_pairs_and_search_uses_it(tmp_path: Path) -> None:
+def test_finetune_calibrates_the_hybrid_weight_on_held_out_pairs_and_search_uses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adaptlab.eval import retrieval_eval
+    from adaptlab.eval.document_windows import document_windows
+    from adaptlab.train import evaluate
     from adaptlab.train.hybrid_calibration import CALIBRATION_FILE, calibrated_weights
 
+    windowed: list[str] = []  # window scoring reaches every dense evaluation: before, calibration, after
+
+    def spy(embedder, documents, best_weight):  # type: ignore[no-untyped-def]
+        windowed.append(embedder.name)
+        assert best_weight == 0.5
+        return document_windows(embedder, documents, best_weight)
+
+    monkeypatch.setattr(retrieval_eval, "document_windows", spy)
+    monkeypatch.setattr(evaluate, "document_windows", spy)
     pairs_file = write_topic_pairs(tmp_path / "pairs.jsonl")
     config = FinetuneConfig(base="minilm", max_steps=1, batch_size=4, max_seq_length=64, output="tiny-cal",
                             pairs=str(pairs_file), eval=[str(FIXTURES / "beir-mini")], compare=["hybrid"],
-                            heldout_fraction=0.5)
+                            heldout_fraction=0.5, window_weight=0.5)
     with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
         report = finetune(session, config)
+        assert windowed.count("minilm") == 1 and len(windowed) >= 3  # the base once, the result twice or more
+        assert "long documents scored from windows" in (report.path / "README.md").read_text()
         assert report.heldout_pairs >= 10 and (report.path / CALIBRATION_FILE).is_file()
         assert report.hybrid_weights == calibrated_weights(report.path) and sum(report.hybrid_weights) == 1.0
         calibrated = next(s for s in report.scores if s.role == "after+bm25 calibrated")

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 import adaptlab
+from adaptlab.errors import AdaptlabError
 from conftest import FIXTURES
 
 pytestmark = pytest.mark.slow
@@ -47,3 +48,14 @@ def test_evaluate_hybrid_and_bm25_on_a_beir_folder(lab) -> None:
     assert [r.model for r in results] == ["hybrid-wsum(bm25+minilm)"] and results[0].metrics["ndcg@10"] > 0.5
     (bm25,) = lab.evaluate([], [str(FIXTURES / "beir-mini")], retriever="bm25")
     assert bm25.model == "bm25"
+
+
+def test_evaluate_scores_long_documents_from_windows_when_asked(lab) -> None:
+    beir = str(FIXTURES / "beir-mini")
+    (plain,) = lab.evaluate(["minilm"], [beir])
+    (windowed,) = lab.evaluate(["minilm"], [beir], window_weight=0.5)
+    (fused,) = lab.evaluate(["minilm"], [beir], retriever="hybrid", window_weight=0.5)
+    # the fixture's documents fit MiniLM's 256 tokens: one window each, so nothing moves
+    assert windowed.metrics == pytest.approx(plain.metrics) and fused.metrics["ndcg@10"] > 0.5
+    with pytest.raises(AdaptlabError, match="between 0 and 1"):
+        lab.evaluate(["minilm"], [beir], window_weight=1.5)

@@ -58,6 +58,7 @@ def retrieval_command(
     k: Annotated[int, typer.Option("-k", help="Ranking depth the metrics see.")] = 100,
     retriever: Annotated[str, typer.Option("--retriever", help="dense (each --model), bm25, or hybrid (BM25 fused with each --model).")] = "dense",
     fusion: Annotated[str, typer.Option("--fusion", help="How hybrid fuses: wsum (min-max scores, 0.5/0.5; measured best) or rrf (reciprocal rank, k=60).")] = "wsum",
+    window_weight: Annotated[Optional[float], typer.Option("--window-weight", help="Score documents longer than the model's token limit from windows of that limit: (1 − w) · lead window + w · best window (0.5 measured best on the held-out laws); default: truncate.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the results JSON here.")] = None,
     config: ConfigOpt = None,
     workspace: WorkspaceOpt = None,
@@ -65,7 +66,8 @@ def retrieval_command(
 ) -> None:
     """nDCG@10, MRR@10, Recall@1/10/100 and MAP@100 (ranx) of each model on each set, with exact search."""
     with Session.open(workspace, session_config(config), tracking_uri=tracking_uri, console=err_console) as session:
-        results = evaluate(session, model, datasets, k=k, retriever=retriever, fusion=fusion)
+        results = evaluate(session, model, datasets, k=k, retriever=retriever, fusion=fusion,
+                           window_weight=window_weight)
         results_dir = session.workspace.results_dir
     console.print(detail_table(results))
     if len({r.model for r in results}) > 1:

@@ -22,11 +22,12 @@ def _help(field: str) -> str:
     return _F[field].description or ""
 
 
-def finetune_table(scores: list[Any], metric: str = PRIMARY_METRIC) -> Table:
+def finetune_table(scores: list[Any], metric: str = PRIMARY_METRIC, window_weight: float | None = None) -> Table:
     """Datasets down; BM25, off-the-shelf models, the base before and the result after across."""
     columns = list(dict.fromkeys((s.role, s.result.model) for s in scores))
     by_key = {(s.result.dataset, s.role, s.result.model): s.result.metrics.get(metric) for s in scores}
-    table = Table(title=f"{metric} before / after (exact search, held-out)")
+    scoring = "" if window_weight is None else f", long documents scored from windows (best weight {window_weight:g})"
+    table = Table(title=f"{metric} before / after (exact search{scoring}, held-out)")
     table.add_column("dataset")
     for role, model in columns:
         table.add_column(f"{model}\n({role})" if role != "bm25" else "bm25", justify="right")
@@ -72,6 +73,7 @@ def finetune_command(
     ensemble_weights: Annotated[Optional[str], typer.Option(
         "--ensemble-weights", help="auto, or one comma-separated weight per model (base first). "
         + _help("ensemble_weights"))] = None,
+    window_weight: Annotated[Optional[float], typer.Option("--window-weight", help=_help("window_weight"))] = None,
     output: Annotated[Optional[str], typer.Option("--output", "-o", help=_help("output"))] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the report as JSON here.")] = None,
     config: ConfigOpt = None,
@@ -94,7 +96,8 @@ def finetune_command(
              "query_writer": query_writer, "synthetic_queries": synthetic_queries,
              "freeze_embeddings": freeze_embeddings, "adapter_kind": adapter_kind, "adapter_rank": adapter_rank,
              "adapter_side": adapter_side, "adapter_epochs": adapter_epochs, "ensemble": ensemble,
-             "ensemble_weights": _ensemble_weights(ensemble_weights), "output": output}
+             "ensemble_weights": _ensemble_weights(ensemble_weights), "window_weight": window_weight,
+             "output": output}
     merged = {**(cfg.finetune.model_dump() if cfg.finetune else {}), **{k: v for k, v in flags.items() if v is not None}}
     try:
         ft = FinetuneConfig.model_validate(merged)
@@ -107,7 +110,7 @@ def finetune_command(
     with Session.open(workspace, cfg, tracking_uri=tracking_uri, console=err_console) as session:
         report = finetune(session, ft)
     if report.scores:
-        console.print(finetune_table(report.scores))
+        console.print(finetune_table(report.scores, window_weight=ft.window_weight))
     console.print(f"saved {report.name} → {report.path} ({report.train_pairs} pairs, {report.train_seconds:.0f} s); "
                   f"use it with --model {report.name}")
     if json_out:

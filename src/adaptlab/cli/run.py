@@ -31,7 +31,7 @@ def show_summary(summary: ExperimentSummary) -> None:
     if summary.finetune is not None:
         report = summary.finetune
         if report.scores:
-            console.print(finetune_table(report.scores))
+            console.print(finetune_table(report.scores, window_weight=report.config.get("window_weight")))
         console.print(f"saved {report.name} → {report.path} ({report.train_pairs} pairs); use it with --model {report.name}")
     console.print(f"done in {summary.seconds / 60:.1f} min; results in {summary.results_path}")
 

@@ -27,7 +27,7 @@ def exact_search(
             f"query vectors have {query_vecs.shape[1]} dimensions, documents {doc_vecs.shape[1]}: "
             "were they embedded with the same model?"
         )
-    queries, docs = _normalise(query_vecs), _normalise(doc_vecs)
+    queries, docs = normalise(query_vecs), normalise(doc_vecs)
     k = min(k, len(doc_ids))
     block = max(1, BLOCK_BYTES // (4 * len(doc_ids)))
     run: dict[str, dict[str, float]] = {}
@@ -39,7 +39,7 @@ def exact_search(
     return run
 
 
-def _normalise(vecs: np.ndarray) -> np.ndarray:
+def normalise(vecs: np.ndarray) -> np.ndarray:
     """L2-normalised float32 copy, so the inner product is the cosine; zero vectors stay zero."""
     vecs = np.asarray(vecs, dtype=np.float32)
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)

@@ -61,10 +61,12 @@ def evaluate_hybrid(
     rrf_k: int = RRF_K,
     batch_size: int = 32,
     cache: DocumentVectorCache | None = None,
+    window_weight: float | None = None,
 ) -> RetrievalResult:
     """`lexical` (BM25's run) fused with the model's exact top-`k`; weights are (BM25, dense)."""
     start = time.perf_counter()
-    run = hybrid_run(lexical, dense_run(embedder, dataset, k, batch_size, cache), k, method, weights, rrf_k)
+    run = hybrid_run(lexical, dense_run(embedder, dataset, k, batch_size, cache, window_weight), k, method, weights,
+                     rrf_k)
     return RetrievalResult(
         dataset.name, hybrid_name(method, embedder.name, weights), ir_metrics(dataset.qrels, run), dataset.stats(),
         time.perf_counter() - start,

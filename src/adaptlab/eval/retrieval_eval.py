@@ -12,7 +12,7 @@ import numpy as np
 from adaptlab.corpus.types import content_hash
 from adaptlab.errors import AdaptlabError
 from adaptlab.eval.beir import BeirDataset, load_beir
-from adaptlab.eval.exact_search import exact_search
+from adaptlab.eval.document_windows import document_windows, search_documents
 from adaptlab.eval.laws import laws_heading_to_beir
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.oeo import oeo_to_beir
@@ -58,9 +58,10 @@ def evaluate_retrieval(
     k: int = 100,
     batch_size: int = 32,
     cache: DocumentVectorCache | None = None,
+    window_weight: float | None = None,
 ) -> RetrievalResult:
     start = time.perf_counter()
-    run = dense_run(embedder, dataset, k, batch_size, cache)
+    run = dense_run(embedder, dataset, k, batch_size, cache, window_weight)
     metrics = ir_metrics(dataset.qrels, run)
     return RetrievalResult(dataset.name, embedder.name, metrics, dataset.stats(), time.perf_counter() - start)
 
@@ -71,14 +72,17 @@ def dense_run(
     k: int = 100,
     batch_size: int = 32,
     cache: DocumentVectorCache | None = None,
+    window_weight: float | None = None,
 ) -> dict[str, dict[str, float]]:
-    """The model's exact top-`k` per query, as a ranx-style run {query id: {doc id: cosine}}."""
+    """The model's exact top-`k` per query, as a ranx-style run {query id: {doc id: cosine}}; with
+    `window_weight`, documents past the model's token limit are scored from windows (see document_windows)."""
     doc_ids = list(dataset.corpus)
     query_ids = list(dataset.queries)
     texts = [document_text(dataset.corpus[d]) for d in doc_ids]
-    doc_vecs = (cache or DocumentVectorCache()).get(embedder, texts, batch_size)
+    windows = None if window_weight is None else document_windows(embedder, texts, window_weight)
+    doc_vecs = (cache or DocumentVectorCache()).get(embedder, windows.texts if windows else texts, batch_size)
     query_vecs = embedder.encode_queries([dataset.queries[q] for q in query_ids], batch_size=batch_size)
-    return exact_search(query_vecs, doc_vecs, doc_ids, query_ids, k=k)
+    return search_documents(query_vecs, doc_vecs, doc_ids, query_ids, k, windows)
 
 
 def resolve_datasets(names: list[str]) -> list[BeirDataset]:

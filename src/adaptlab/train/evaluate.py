@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from adaptlab.eval.beir import BeirDataset
-from adaptlab.eval.exact_search import exact_search
+from adaptlab.eval.document_windows import document_windows, search_documents
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.retrieval_eval import RetrievalResult, dense_run, document_text
 from adaptlab.compress.vector_cache import VectorCache
@@ -67,15 +67,18 @@ Run = dict[str, dict[str, float]]
 
 
 def cached_run(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: int = 100,
-               batch_size: int = 32) -> Run:
+               batch_size: int = 32, window_weight: float | None = None) -> Run:
     """The model's exact top-`k` per query; vectors of frozen zoo models (an adapter's or an ensemble's too)
-    come from `cache` (a bridge's from its two models'), a fine-tuned folder encodes."""
+    come from `cache` (a bridge's from its two models'), a fine-tuned folder encodes. With `window_weight`,
+    documents past the model's token limit are scored from windows (see document_windows)."""
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
-    vectors = cached_vectors(embedder, [document_text(dataset.corpus[d]) for d in doc_ids],
+    texts = [document_text(dataset.corpus[d]) for d in doc_ids]
+    windows = None if window_weight is None else document_windows(embedder, texts, window_weight)
+    vectors = cached_vectors(embedder, windows.texts if windows else texts,
                              [dataset.queries[q] for q in query_ids], cache, batch_size)
     if vectors is None:
-        return dense_run(embedder, dataset, k, batch_size)
-    return exact_search(vectors[1], vectors[0], doc_ids, query_ids, k=k)
+        return dense_run(embedder, dataset, k, batch_size, window_weight=window_weight)
+    return search_documents(vectors[1], vectors[0], doc_ids, query_ids, k, windows)
 
 
 def scored_run(dataset: BeirDataset, model: str, run: Run, started: float) -> RetrievalResult:

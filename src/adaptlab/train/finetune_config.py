@@ -100,6 +100,12 @@ class FinetuneConfig(BaseModel):
         description="Off-the-shelf models (and 'bm25') evaluated on the same sets for the table; 'hybrid' adds "
         "each model fused with BM25 (as `search --mode hybrid` fuses), the result's too.",
     )
+    window_weight: float | None = Field(
+        None, ge=0, le=1, description="Evaluation and hybrid calibration: score each document longer than a model's "
+        "token limit from windows of that limit, (1 − w) · lead window + w · best window, instead of truncating it "
+        "(every model of the table alike, each at its own limit). 0.5 lifted the held-out laws (docs/benchmarks.md, "
+        "'Window scoring'); null truncates, as plain encoding does."
+    )
     epochs: float = Field(1.0, gt=0, description="Passes over the training pairs.")
     max_steps: int | None = Field(None, gt=0, description="Stop after this many optimiser steps (overrides epochs).")
     batch_size: int = Field(32, gt=1, description="Pairs per batch; every other pair of the batch is a negative.")

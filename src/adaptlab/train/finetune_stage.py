@@ -148,9 +148,10 @@ def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
 
 def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datasets: list[Any], bm25: bool,
                  hybrid: bool = False, k: int = 100, lexical_runs: dict[str, Any] | None = None,
-                 calibrated: tuple[float, float] | None = None) -> list[Scored]:
+                 calibrated: tuple[float, float] | None = None, window_weight: float | None = None) -> list[Scored]:
     """Each model on each set; with `hybrid`, each model fused with BM25 too (role `<role>+bm25`), and with
-    `calibrated` (BM25, dense) weights once more (role `<role>+bm25 calibrated`).
+    `calibrated` (BM25, dense) weights once more (role `<role>+bm25 calibrated`). `window_weight` scores long
+    documents from windows (see eval.document_windows), every model alike.
 
     `lexical_runs` (set name → BM25's run) carries BM25 from the before-evaluation to the after-evaluation, so
     the index is built once per set.
@@ -167,7 +168,7 @@ def evaluate_all(session: Session, embedders: list[tuple[str, Embedder]], datase
         for role, embedder in embedders:
             session.console.print(f"evaluating {embedder.name} ({role}) on {dataset.name}")
             start = time.perf_counter()
-            dense = cached_run(embedder, dataset, cache, k, batch)
+            dense = cached_run(embedder, dataset, cache, k, batch, window_weight)
             scores.append(Scored(role, scored_run(dataset, embedder.name, dense, start)))
             if hybrid:
                 fused = hybrid_run(runs[dataset.name], dense, k)
@@ -195,7 +196,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
     lexical_runs: dict[str, Any] = {}
     with session.run("finetune", {**config.model_dump(), "output": name}) as run:
         scores = evaluate_all(session, [("before", base), *offshelf], datasets, bm25="bm25" in config.compare,
-                              hybrid=hybrid, lexical_runs=lexical_runs)
+                              hybrid=hybrid, lexical_runs=lexical_runs, window_weight=config.window_weight)
         chunks: list[tuple[str, str]] = []  # read once, for mined negatives and the hybrid calibration
         if config.method == "bridge":
             heldout: list[Pair] = []
@@ -228,9 +229,11 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout, chunks)
         register_model(session.workspace, name, folder)
         (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # a weight from an earlier run of this name is stale
-        calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks) if hybrid else None
+        calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks, config.window_weight) \
+            if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
-                               lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None)
+                               lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None,
+                               window_weight=config.window_weight)
         write_model_card(folder, name, config, report_rules, stats.train_examples, len(heldout), stats.seconds,
                          scores)
         report = FinetuneReport(name, folder, config.model_dump(), stats.train_examples, len(heldout),
@@ -406,13 +409,14 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
 
 
 def _calibrate_hybrid(session: Session, tuned: Embedder, heldout: list[Pair], folder: Path,
-                      chunks: list[tuple[str, str]]) -> HybridCalibration | None:
+                      chunks: list[tuple[str, str]], window_weight: float | None = None) -> HybridCalibration | None:
     """Choose and save the model's BM25/dense weight on its held-out pairs (too few: keep 0.5/0.5)."""
     if len(heldout) < MIN_QUERIES:
         session.console.print(f"hybrid weight not calibrated: {len(heldout)} held-out pairs (needs "
                               f"{MIN_QUERIES}); hybrid search keeps 0.5/0.5")
         return None
-    calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size)
+    calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size,
+                                   window_weight=window_weight)
     calibration.save(folder)
     session.console.print(f"hybrid weight calibrated on {calibration.queries} held-out pairs over "
                           f"{calibration.documents} passages: BM25 {calibration.weights[0]:g} / dense "

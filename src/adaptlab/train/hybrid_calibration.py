@@ -67,9 +67,10 @@ def heldout_set(heldout: Sequence[Pair], chunks: Sequence[tuple[str, str]]) -> B
 
 
 def calibrate_hybrid(embedder: Embedder, dataset: BeirDataset, batch_size: int = 32,
-                     grid: Sequence[float] = GRID, k: int = 100) -> HybridCalibration:
-    """The BM25 weight with the best nDCG@10 on `dataset` (ties go to the one nearest 0.5)."""
-    dense = dense_run(embedder, dataset, k, batch_size)
+                     grid: Sequence[float] = GRID, k: int = 100, window_weight: float | None = None) -> HybridCalibration:
+    """The BM25 weight with the best nDCG@10 on `dataset` (ties go to the one nearest 0.5); `window_weight`
+    scores the dense side as the evaluation does (see eval.document_windows)."""
+    dense = dense_run(embedder, dataset, k, batch_size, window_weight=window_weight)
     lexical = bm25_run(dataset, k)
     scores = {w: ir_metrics(dataset.qrels, hybrid_run(lexical, dense, k, weights=[w, 1.0 - w]))[PRIMARY_METRIC]
               for w in grid}

@@ -24,7 +24,10 @@ def write_model_card(folder: Path, name: str, config: FinetuneConfig, rules: Cou
         f"- {seconds:.0f} s", "",
     ]
     if scores:
-        lines += [f"## {PRIMARY_METRIC} (exact search)", "", "| dataset | model | role | value |", "|---|---|---|---:|"]
+        scoring = "" if config.window_weight is None else \
+            f"; long documents scored from windows, best-window weight {config.window_weight:g}"
+        lines += [f"## {PRIMARY_METRIC} (exact search{scoring})", "", "| dataset | model | role | value |",
+                  "|---|---|---|---:|"]
         lines += [f"| {s.result.dataset} | {s.result.model} | {s.role} | {s.result.metrics[PRIMARY_METRIC]:.3f} |"
                   for s in scores]
     path = Path(folder) / "README.md"
