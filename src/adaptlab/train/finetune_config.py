@@ -104,7 +104,8 @@ class FinetuneConfig(BaseModel):
         None, ge=0, le=1, description="Evaluation and hybrid calibration: score each document longer than a model's "
         "token limit from windows of that limit, (1 − w) · lead window + w · best window, instead of truncating it "
         "(every model of the table alike, each at its own limit). 0.5 lifted the held-out laws (docs/benchmarks.md, "
-        "'Window scoring'); null truncates, as plain encoding does."
+        "'Ninth round'); null truncates, as plain encoding does. The hybrid weight is still calibrated as search "
+        "scores, one vector per chunk."
     )
     epochs: float = Field(1.0, gt=0, description="Passes over the training pairs.")
     max_steps: int | None = Field(None, gt=0, description="Stop after this many optimiser steps (overrides epochs).")

@@ -229,8 +229,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout, chunks)
         register_model(session.workspace, name, folder)
         (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # a weight from an earlier run of this name is stale
-        calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks, config.window_weight) \
-            if hybrid else None
+        calibration = _calibrate_hybrid(session, tuned, heldout, folder, chunks) if hybrid else None
         scores += evaluate_all(session, [("after", tuned)], datasets, bm25=False, hybrid=hybrid,
                                lexical_runs=lexical_runs, calibrated=calibration.weights if calibration else None,
                                window_weight=config.window_weight)
@@ -409,14 +408,13 @@ def _with_hard_negatives(session: Session, config: FinetuneConfig, model: Any, t
 
 
 def _calibrate_hybrid(session: Session, tuned: Embedder, heldout: list[Pair], folder: Path,
-                      chunks: list[tuple[str, str]], window_weight: float | None = None) -> HybridCalibration | None:
+                      chunks: list[tuple[str, str]]) -> HybridCalibration | None:
     """Choose and save the model's BM25/dense weight on its held-out pairs (too few: keep 0.5/0.5)."""
     if len(heldout) < MIN_QUERIES:
         session.console.print(f"hybrid weight not calibrated: {len(heldout)} held-out pairs (needs "
                               f"{MIN_QUERIES}); hybrid search keeps 0.5/0.5")
         return None
-    calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size,
-                                   window_weight=window_weight)
+    calibration = calibrate_hybrid(tuned, heldout_set(heldout, chunks), session.config.embed.batch_size)
     calibration.save(folder)
     session.console.print(f"hybrid weight calibrated on {calibration.queries} held-out pairs over "
                           f"{calibration.documents} passages: BM25 {calibration.weights[0]:g} / dense "

@@ -67,10 +67,10 @@ def heldout_set(heldout: Sequence[Pair], chunks: Sequence[tuple[str, str]]) -> B
 
 
 def calibrate_hybrid(embedder: Embedder, dataset: BeirDataset, batch_size: int = 32,
-                     grid: Sequence[float] = GRID, k: int = 100, window_weight: float | None = None) -> HybridCalibration:
-    """The BM25 weight with the best nDCG@10 on `dataset` (ties go to the one nearest 0.5); `window_weight`
-    scores the dense side as the evaluation does (see eval.document_windows)."""
-    dense = dense_run(embedder, dataset, k, batch_size, window_weight=window_weight)
+                     grid: Sequence[float] = GRID, k: int = 100) -> HybridCalibration:
+    """The BM25 weight with the best nDCG@10 on `dataset` (ties go to the one nearest 0.5). The dense side reads
+    each passage as search does, one vector per chunk (no window scoring: the weight is for search)."""
+    dense = dense_run(embedder, dataset, k, batch_size)
     lexical = bm25_run(dataset, k)
     scores = {w: ir_metrics(dataset.qrels, hybrid_run(lexical, dense, k, weights=[w, 1.0 - w]))[PRIMARY_METRIC]
               for w in grid}
