@@ -12,7 +12,7 @@ import numpy as np
 from adaptlab.corpus.types import content_hash
 from adaptlab.errors import AdaptlabError
 from adaptlab.eval.beir import BeirDataset, load_beir
-from adaptlab.eval.document_windows import document_windows, search_documents
+from adaptlab.eval.document_windows import DocumentWindows, document_windows, search_documents
 from adaptlab.eval.laws import laws_heading_to_beir
 from adaptlab.eval.metrics import ir_metrics
 from adaptlab.eval.oeo import oeo_to_beir
@@ -76,11 +76,26 @@ def dense_run(
 ) -> dict[str, dict[str, float]]:
     """The model's exact top-`k` per query, as a ranx-style run {query id: {doc id: cosine}}; with
     `window_weight`, documents past the model's token limit are scored from windows (see document_windows)."""
+    windows = None
+    if window_weight is not None:
+        texts = [document_text(dataset.corpus[d]) for d in dataset.corpus]
+        windows = document_windows(embedder, texts, window_weight)
+    return encoded_run(embedder, dataset, windows, k, batch_size, cache)
+
+
+def encoded_run(
+    embedder: Embedder,
+    dataset: BeirDataset,
+    windows: DocumentWindows | None = None,
+    k: int = 100,
+    batch_size: int = 32,
+    cache: DocumentVectorCache | None = None,
+) -> dict[str, dict[str, float]]:
+    """`dense_run` for a caller that has already cut the documents into `windows` (None: one vector each)."""
     doc_ids = list(dataset.corpus)
     query_ids = list(dataset.queries)
-    texts = [document_text(dataset.corpus[d]) for d in doc_ids]
-    windows = None if window_weight is None else document_windows(embedder, texts, window_weight)
-    doc_vecs = (cache or DocumentVectorCache()).get(embedder, windows.texts if windows else texts, batch_size)
+    texts = windows.texts if windows else [document_text(dataset.corpus[d]) for d in doc_ids]
+    doc_vecs = (cache or DocumentVectorCache()).get(embedder, texts, batch_size)
     query_vecs = embedder.encode_queries([dataset.queries[q] for q in query_ids], batch_size=batch_size)
     return search_documents(query_vecs, doc_vecs, doc_ids, query_ids, k, windows)
 

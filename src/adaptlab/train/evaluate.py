@@ -15,7 +15,7 @@ import numpy as np
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.document_windows import document_windows, search_documents
 from adaptlab.eval.metrics import ir_metrics
-from adaptlab.eval.retrieval_eval import RetrievalResult, dense_run, document_text
+from adaptlab.eval.retrieval_eval import RetrievalResult, document_text, encoded_run
 from adaptlab.compress.vector_cache import VectorCache
 from adaptlab.models.base import Embedder
 from adaptlab.models.registry import ZOO
@@ -77,7 +77,7 @@ def cached_run(embedder: Embedder, dataset: BeirDataset, cache: VectorCache, k: 
     vectors = cached_vectors(embedder, windows.texts if windows else texts,
                              [dataset.queries[q] for q in query_ids], cache, batch_size)
     if vectors is None:
-        return dense_run(embedder, dataset, k, batch_size, window_weight=window_weight)
+        return encoded_run(embedder, dataset, windows, k, batch_size)
     return search_documents(vectors[1], vectors[0], doc_ids, query_ids, k, windows)
 
 
