@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import FIXTURES, run_cli, write_topic_pairs
@@ -78,3 +79,39 @@ def test_auto_ensemble_weights_are_chosen_on_held_out_pairs(tmp_path: Path) -> N
         assert sorted(p.name for p in (report.path / "members").iterdir()) == sorted(
             Path(m["folder"]).name for m in saved["members"])
         assert session.embedder("weighed").encode_queries(["Windenergie Regel 1"]).shape[0] == 1
+
+
+def test_a_fully_trained_base_joins_adapter_members_in_one_ensemble(tmp_path: Path) -> None:
+    from adaptlab.config import ExperimentConfig
+    from adaptlab.pipeline import Session
+    from adaptlab.train.finetune_config import FinetuneConfig
+    from adaptlab.train.finetune_stage import finetune
+
+    pairs_file = write_topic_pairs(tmp_path / "pairs.jsonl")
+    config = FinetuneConfig(base="minilm", method="full", ensemble=["minilm-onnx-int8"], ensemble_weights=[1.0, 0.5],
+                            max_steps=1, batch_size=4, max_seq_length=32, learning_rate=5e-5, adapter_epochs=2,
+                            pairs=str(pairs_file), heldout_fraction=0.5, eval=[str(FIXTURES / "beir-mini")],
+                            compare=["hybrid"], output="fullens")
+    with Session.open(tmp_path / "ws", ExperimentConfig(), tracking_uri="none") as session:
+        report = finetune(session, config)
+        saved = json.loads((report.path / "ensemble.json").read_text(encoding="utf-8"))
+        assert saved["method"] == "full" and [m["weight"] for m in saved["members"]] == [1.0, 0.5]
+        trained, adapted = (report.path / m["folder"] for m in saved["members"])
+        assert (trained / "modules.json").is_file() and not (trained / "adapter.json").exists()
+        adapter = json.loads((adapted / "adapter.json").read_text(encoding="utf-8"))
+        assert adapter["base"] == "minilm-onnx-int8"
+        # the member adapter trains at the adapter default (1e-3), not at the full fine-tune's rate
+        assert adapter["params"]["learning_rate"] == 1e-3
+        assert not (report.path.parent / "fullens.checkpoints").exists()
+        assert (report.path / "hybrid.json").is_file()
+        card = (report.path / "README.md").read_text(encoding="utf-8")
+        assert "## Ensemble" in card and "`members/minilm-onnx-int8`: weight 0.5" in card
+        after = [s for s in report.scores if s.role == "after"]
+        assert after and after[0].result.model == "fullens"
+        served = session.embedder("fullens")
+        assert served.dim == 2 * 384
+        vectors = served.encode_queries(["Windenergie Regel 1"])
+        # the trained member's half is the trained model's own vector (weighted, renormalised)
+        own = session.embedder(str(trained)).encode_queries(["Windenergie Regel 1"])
+        half = vectors[0, :384] / np.linalg.norm(vectors[0, :384])
+        assert float(half @ own[0]) > 0.999

@@ -42,12 +42,16 @@ def test_every_shipped_config_validates(path: Path) -> None:
     assert config.models or config.finetune is not None
 
 
-def test_empty_models_need_a_finetune_section_and_ensembles_need_adapters() -> None:
+def test_empty_models_need_a_finetune_section_and_ensembles_need_a_pair_trained_base() -> None:
     with pytest.raises(ConfigError, match=r"^cfg: models: name at least one model"):
         parse_config({"models": []}, origin="cfg")
     assert parse_config({"models": [], "finetune": {"method": "adapter", "ensemble": ["e5-small"]}}).models == []
-    with pytest.raises(ConfigError, match=r"'finetune': ensemble: only adapters"):
-        parse_config({"finetune": {"method": "full", "ensemble": ["e5-small"]}}, origin="cfg")
+    full = parse_config({"models": [], "finetune": {"method": "full", "ensemble": ["use-multilingual"]}})
+    assert full.finetune is not None and full.finetune.ensemble == ["use-multilingual"]
+    for method in ({"method": "bridge"}, {"method": "full", "objective": "tsdae"},
+                   {"method": "full", "objective": "distill-parallel"}):
+        with pytest.raises(ConfigError, match=r"'finetune': ensemble: an ensemble joins adapters"):
+            parse_config({"finetune": {**method, "ensemble": ["e5-small"]}}, origin="cfg")
     with pytest.raises(ConfigError, match=r"ensemble_weights: one weight for the base and each"):
         parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": [1.0]}})
     auto = parse_config({"finetune": {"method": "adapter", "ensemble": ["e5-small"], "ensemble_weights": "auto"}})

@@ -8,9 +8,15 @@ those documents' chunks (`hybrid_calibration.heldout_set`); every weighting on a
 on it from one encoding per member, and the best is saved. A member whose best weight is 0 is left out of the
 saved ensemble, so serving does not encode with it.
 
-Measured (docs/benchmarks.md, "Seventh round"): on *mined* held-out pairs the choice was wrong on both tasks —
-e5 alone on OEO where the test queries want both, both on the laws where they want e5 alone — so it is opt-in,
-for held-out pairs that are real labelled queries.
+Measured (docs/benchmarks.md, "Seventh round"): for adapter ensembles on *mined* held-out pairs the choice was
+wrong on both tasks — e5 alone on OEO where the test queries want both, both on the laws where they want e5
+alone — so there it is opt-in, for held-out pairs that are real labelled queries.
+
+A fully trained base is different (`anchored`): it has learnt the corpus, the other members are frozen helpers
+with an adapter. The base keeps weight 1 and each helper takes 0, ¼, … 1 of it — never more — and the best
+weighting wins outright (ties: the lighter helpers, cheaper to serve). On the tenth round's two tasks the
+held-out pairs chose a helper weight of ½ on both, and ½ met both tasks' bars where equal weights did not
+(docs/benchmarks.md, "Tenth round").
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ class EnsembleWeights:
     queries: int
     documents: int
     equal_score: float
-    """nDCG@10 of equal weights, the default the choice had to beat by MIN_GAIN."""
+    """nDCG@10 of equal weights (the default; unanchored choices must beat it by MIN_GAIN)."""
 
 
 def weight_grid(members: int, steps: int = STEPS) -> list[tuple[float, ...]]:
@@ -54,14 +60,23 @@ def weight_grid(members: int, steps: int = STEPS) -> list[tuple[float, ...]]:
             for combo in itertools.product(range(steps + 1), repeat=members) if sum(combo) == steps]
 
 
+def helper_grid(members: int, steps: int = STEPS) -> list[tuple[float, ...]]:
+    """The first member at weight 1, every other at a multiple of 1/steps from 0 to 1."""
+    if members < 1:
+        raise ValueError("an ensemble has at least one member")
+    return [(1.0, *(c / steps for c in combo)) for combo in itertools.product(range(steps + 1), repeat=members - 1)]
+
+
 def _label(weights: tuple[float, ...]) -> str:
     return "/".join(f"{w:g}" for w in weights)
 
 
 def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, batch_size: int = 32,
-                            steps: int = STEPS, k: int = 100, min_gain: float = MIN_GAIN) -> EnsembleWeights:
+                            steps: int = STEPS, k: int = 100, min_gain: float = MIN_GAIN,
+                            anchored: bool = False) -> EnsembleWeights:
     """The weighting with the best nDCG@10 on `dataset` if it beats equal weights by `min_gain`, else equal
-    weights; ties go to the one nearest equal weights."""
+    weights; ties go to the one nearest equal weights. `anchored` (a trained base first): the best of
+    `helper_grid` outright, ties to the lightest helpers."""
     doc_ids, query_ids = list(dataset.corpus), list(dataset.queries)
     texts = [document_text(dataset.corpus[d]) for d in doc_ids]
     questions = [dataset.queries[q] for q in query_ids]
@@ -73,6 +88,12 @@ def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, b
         run = exact_search(combine(queries), combine(docs), doc_ids, query_ids, k=k)
         return float(ir_metrics(dataset.qrels, run)[PRIMARY_METRIC])
 
+    if anchored:
+        scores = {w: score(w) for w in helper_grid(len(members), steps)}
+        best = max(scores, key=lambda w: (round(scores[w], 6), -sum(w)))
+        equal = tuple([1.0] * len(members))
+        return EnsembleWeights(best, {_label(w): round(float(s), 4) for w, s in scores.items()}, len(query_ids),
+                               len(doc_ids), round(float(scores[equal]), 4))
     equal = tuple([1.0 / len(members)] * len(members))
     # three members in quarters have no equal point: it is scored as well
     scores = {w: score(w) for w in dict.fromkeys([*weight_grid(len(members), steps), equal])}
@@ -83,4 +104,4 @@ def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, b
                            len(doc_ids), round(float(scores[equal]), 4))
 
 
-__all__ = ["STEPS", "EnsembleWeights", "choose_ensemble_weights", "weight_grid"]
+__all__ = ["STEPS", "EnsembleWeights", "choose_ensemble_weights", "helper_grid", "weight_grid"]

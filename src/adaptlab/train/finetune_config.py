@@ -164,13 +164,15 @@ class FinetuneConfig(BaseModel):
     )
     adapter_epochs: int = Field(30, gt=0, description="adapter: passes over the cached vectors.")
     ensemble: list[str] = Field(
-        default_factory=list, description="adapter: also fit an adapter on each of these models with the same pairs; "
-        "the result is one model whose vectors concatenate all of them (base first)."
+        default_factory=list, description="adapter or full: also fit an adapter on each of these frozen models with "
+        "the same pairs (at the adapter defaults: learning rate 1e-3, adapter_epochs); the result is one model whose "
+        "vectors concatenate all of them, the base (adapted or fully trained) first."
     )
     ensemble_weights: list[float] | Literal["auto"] | None = Field(
-        None, description="adapter: weight of each model's vectors in the ensemble, base first (default: equal). "
-        "'auto': the weighting in quarters with the best nDCG@10 on the held-out pairs, if it beats equal by 0.02 "
-        "— for labelled pairs of real queries; on mined pairs it chose wrong on both OEO and laws (docs/benchmarks.md)."
+        None, description="Weight of each model's vectors in the ensemble, base first (default: equal). "
+        "'auto': chosen on the held-out pairs. Adapters: the weighting in quarters with the best nDCG@10 if it beats "
+        "equal by 0.02 — for labelled pairs of real queries (on mined pairs it chose wrong on both OEO and laws). "
+        "Full: the trained base stays at 1 and each helper takes the best of 0, ¼ … 1 (docs/benchmarks.md)."
     )
     exclude_eval_documents: bool = Field(
         True, description="Drop mined or given training pairs whose positive text occurs in an evaluation set "
@@ -186,8 +188,10 @@ class FinetuneConfig(BaseModel):
 
     @model_validator(mode="after")
     def _ensemble_fits_the_method(self) -> FinetuneConfig:
-        if self.ensemble and self.method != "adapter":
-            raise ValueError("ensemble: only adapters combine several models; set method: adapter")
+        if self.ensemble and not (self.method == "adapter" or (self.method == "full" and self.objective in PAIR_OBJECTIVES)):
+            raise ValueError("ensemble: an ensemble joins adapters to an adapted or fully trained base; set method: "
+                             "adapter, or method: full with a pair objective (mnrl, cached-mnrl, matryoshka, triplet, "
+                             "margin-mse)")
         if self.teacher and self.objective not in ("distill-parallel", "margin-mse"):
             raise ValueError("teacher: only distill-parallel and margin-mse learn from a teacher; set one of them "
                              "as the objective")

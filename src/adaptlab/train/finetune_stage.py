@@ -217,7 +217,7 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
             if not pretraining_only:
                 write_pairs(train, folder.parent / f"{name}.pairs.jsonl")
                 session.console.print(f"{len(train)} training pairs ({dict(report_rules)}), {len(heldout)} held out")
-            weigh_ensemble = config.method == "adapter" and bool(config.ensemble) and config.ensemble_weights == "auto"
+            weigh_ensemble = bool(config.ensemble) and config.ensemble_weights == "auto"
             if config.hard_negatives or config.pretrain or pretraining_only or (
                     (hybrid or weigh_ensemble) and len(heldout) >= MIN_QUERIES):
                 chunks = _corpus_chunks(session, config, datasets)
@@ -225,6 +225,8 @@ def finetune(session: Session, config: FinetuneConfig) -> FinetuneReport:
                 tuned, stats = _full(session, config, base_name, folder, train, heldout, run, chunks)
                 if pretraining_only:
                     report_rules = Counter({"sentences": stats.train_examples})
+                if config.ensemble:
+                    tuned, stats = _join_members(session, config, tuned, stats, folder, train, heldout, chunks)
             else:
                 tuned, stats = _adapter(session, config, base, folder, train, heldout, chunks)
         register_model(session.workspace, name, folder)
@@ -314,7 +316,12 @@ def _full(session: Session, config: FinetuneConfig, base_name: str, folder: Path
                                   f"{pre.seconds:.0f} s; then {config.objective}: {trained.steps} steps")
             stats = _Stats(stats.train_examples, pre.seconds + stats.seconds, pre.steps + stats.steps,
                            stats.resumed_from or pre.resumed_from, label_seconds)
-    tuned = _save_st(model, folder, session, config.output or folder.name)
+    name = config.output or folder.name
+    if config.ensemble:  # the trained base becomes the first member of an ensemble folder written afresh
+        shutil.rmtree(folder, ignore_errors=True)
+        tuned = _save_st(model, _member_folder(folder, config.base), session, f"{name}/{config.base}")
+    else:
+        tuned = _save_st(model, folder, session, name)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the run finished: nothing left to resume
     return tuned, stats
 
@@ -521,6 +528,26 @@ def _fit_adapter(session: Session, config: FinetuneConfig, model: str, base: Emb
     return adapter, embed_seconds
 
 
+def _member_folder(folder: Path, model: str) -> Path:
+    return folder / "members" / re.sub(r"[^0-9A-Za-z._-]+", "-", model)
+
+
+def _fit_members(session: Session, config: FinetuneConfig, models: list[tuple[str, Embedder]], folder: Path,
+                 train: list[Pair], heldout: list[Pair], members: bool) -> tuple[list[tuple[Path, AdapterEmbedder]], _Stats]:
+    """One adapter per frozen model, each saved in its member folder (with `members`) or in `folder` itself."""
+    name = config.output or folder.name
+    fitted: list[tuple[Path, AdapterEmbedder]] = []
+    fit_seconds = embed_seconds = 0.0
+    for model, frozen in models:
+        adapter, seconds = _fit_adapter(session, config, model, frozen, train, heldout)
+        sub = _member_folder(folder, model) if members else folder
+        adapter.save(sub, {"embed_seconds": seconds, "train_pairs": len(train)})
+        fitted.append((sub, AdapterEmbedder(frozen, adapter, name=f"{name}/{model}")))
+        fit_seconds, embed_seconds = fit_seconds + adapter.seconds, embed_seconds + seconds
+    steps = len(models) * config.adapter_epochs * -(-len(train) // config.batch_size)
+    return fitted, _Stats(len(train), fit_seconds, steps, prepare_seconds=embed_seconds)
+
+
 def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: Path,
              train: list[Pair], heldout: list[Pair], chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
     """One adapter on the base, or (with `ensemble`) one per model, saved together as an ensemble weighted by
@@ -529,28 +556,40 @@ def _adapter(session: Session, config: FinetuneConfig, base: Embedder, folder: P
     models = [(config.base, base), *((m, session.embedder(m)) for m in config.ensemble if m != config.base)]
     if folder.exists():
         shutil.rmtree(folder)
-    fitted: list[tuple[str, AdapterEmbedder]] = []
-    fit_seconds = embed_seconds = 0.0
-    for model, frozen in models:
-        adapter, seconds = _fit_adapter(session, config, model, frozen, train, heldout)
-        sub = folder / "members" / re.sub(r"[^0-9A-Za-z._-]+", "-", model) if len(models) > 1 else folder
-        adapter.save(sub, {"embed_seconds": seconds, "train_pairs": len(train)})
-        fitted.append((str(sub.relative_to(folder)), AdapterEmbedder(frozen, adapter, name=f"{name}/{model}")))
-        fit_seconds, embed_seconds = fit_seconds + adapter.seconds, embed_seconds + seconds
-    steps = len(models) * config.adapter_epochs * -(-len(train) // config.batch_size)
-    stats = _Stats(len(train), fit_seconds, steps, prepare_seconds=embed_seconds)
+    fitted, stats = _fit_members(session, config, models, folder, train, heldout, members=len(models) > 1)
     if len(fitted) == 1:
         return AdapterEmbedder(base, fitted[0][1].adapter, name=name), stats
-    weights, chosen = _ensemble_weights(session, config, [member for _, member in fitted], heldout, chunks)
-    kept: list[tuple[str, AdapterEmbedder, float]] = []
-    for (sub, member), w in zip(fitted, weights):
+    return _weighted_ensemble(session, config, folder, fitted, heldout, chunks), stats
+
+
+def _join_members(session: Session, config: FinetuneConfig, tuned: Embedder, stats: _Stats, folder: Path,
+                  train: list[Pair], heldout: list[Pair], chunks: list[tuple[str, str]]) -> tuple[Embedder, _Stats]:
+    """The fully trained base plus an adapter on each `ensemble` model, fitted on the same pairs at the adapter
+    defaults: what the trained model learnt from the corpus and what the other models already knew (on German
+    terms → English definitions the multilingual USE knows what e5 does not), served as one model."""
+    others = [(m, session.embedder(m)) for m in config.ensemble if m != config.base]
+    as_adapters = config.model_copy(update={"method": "adapter", "learning_rate": None})
+    fitted, fits = _fit_members(session, as_adapters, others, folder, train, heldout, members=True)
+    members = [(_member_folder(folder, config.base), tuned), *fitted]
+    joined = _Stats(stats.train_examples, stats.seconds + fits.seconds, stats.steps + fits.steps,
+                    stats.resumed_from, stats.prepare_seconds + fits.prepare_seconds)
+    return _weighted_ensemble(session, config, folder, members, heldout, chunks), joined
+
+
+def _weighted_ensemble(session: Session, config: FinetuneConfig, folder: Path, members: list[tuple[Path, Embedder]],
+                       heldout: list[Pair], chunks: list[tuple[str, str]]) -> EnsembleEmbedder:
+    """Weigh the saved members (`ensemble_weights`), drop those weighted 0 and write `ensemble.json`."""
+    weights, chosen = _ensemble_weights(session, config, [member for _, member in members], heldout, chunks)
+    kept: list[tuple[Path, Embedder, float]] = []
+    for (sub, member), w in zip(members, weights):
         if w > 0:
             kept.append((sub, member, w))
         else:
-            shutil.rmtree(folder / sub, ignore_errors=True)  # weight 0: serving never encodes with it
-    save_ensemble(folder, [(sub, w) for sub, _, w in kept],
-                  {"base": config.base, **({"weights_chosen_on_heldout": chosen} if chosen else {})})
-    return EnsembleEmbedder([member for _, member, _ in kept], [w for *_, w in kept], name=name), stats
+            shutil.rmtree(sub, ignore_errors=True)  # weight 0: serving never encodes with it
+    save_ensemble(folder, [(str(sub.relative_to(folder)), w) for sub, _, w in kept],
+                  {"base": config.base, "method": config.method,
+                   **({"weights_chosen_on_heldout": chosen} if chosen else {})})
+    return EnsembleEmbedder([member for _, member, _ in kept], [w for *_, w in kept], name=config.output or folder.name)
 
 
 def _ensemble_weights(session: Session, config: FinetuneConfig, members: list[Embedder], heldout: list[Pair],
@@ -567,11 +606,16 @@ def _ensemble_weights(session: Session, config: FinetuneConfig, members: list[Em
         session.console.print(f"ensemble weights not chosen: {len(heldout)} held-out pairs (needs {MIN_QUERIES}); "
                               "equal weights")
         return [1.0] * len(members), None
-    choice = choose_ensemble_weights(members, heldout_set(heldout, chunks), session.config.embed.batch_size)
+    anchored = config.method == "full"  # a trained base keeps weight 1; the adapted helpers take up to as much
+    choice = choose_ensemble_weights(members, heldout_set(heldout, chunks), session.config.embed.batch_size,
+                                     anchored=anchored)
+    rule = "the trained base at 1, helpers 0–1" if anchored else \
+        f"equal weights {choice.equal_score} stay unless beaten by {MIN_GAIN}"
     session.console.print(f"ensemble weights on {choice.queries} held-out pairs over {choice.documents} passages: "
                           f"{' / '.join(f'{m.name} {w:.3g}' for m, w in zip(members, choice.weights))} (nDCG@10 "
-                          f"{choice.scores}; equal weights {choice.equal_score} stay unless beaten by {MIN_GAIN})")
-    return list(choice.weights), {"scores": choice.scores, "equal_score": choice.equal_score, "min_gain": MIN_GAIN,
+                          f"{choice.scores}; {rule})")
+    return list(choice.weights), {"scores": choice.scores, "equal_score": choice.equal_score,
+                                  **({"anchored": True} if anchored else {"min_gain": MIN_GAIN}),
                                   "queries": choice.queries, "documents": choice.documents}
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 from adaptlab.eval.metrics import PRIMARY_METRIC
+from adaptlab.train.ensemble import ENSEMBLE_FILE
 from adaptlab.train.evaluate import Scored
 from adaptlab.train.finetune_config import FinetuneConfig
 
@@ -22,6 +24,7 @@ def write_model_card(folder: Path, name: str, config: FinetuneConfig, rules: Cou
         "", "## Training", "",
         f"- epochs {config.epochs}, batch {config.batch_size}, learning rate {config.resolved_learning_rate()}",
         f"- {seconds:.0f} s", "",
+        *_ensemble_lines(Path(folder)),
     ]
     if scores:
         scoring = "" if config.window_weight is None else \
@@ -33,3 +36,14 @@ def write_model_card(folder: Path, name: str, config: FinetuneConfig, rules: Cou
     path = Path(folder) / "README.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _ensemble_lines(folder: Path) -> list[str]:
+    """The members and weights of an ensemble folder (served as one model), or nothing."""
+    path = folder / ENSEMBLE_FILE
+    if not path.is_file():
+        return []
+    meta = json.loads(path.read_text(encoding="utf-8"))
+    chosen = " (chosen on the held-out pairs)" if meta.get("weights_chosen_on_heldout") else ""
+    return ["## Ensemble", "", f"Served as one model: each member's vectors, weighted{chosen}, concatenated.", "",
+            *[f"- `{m['folder']}`: weight {m['weight']:g}" for m in meta.get("members", [])], ""]

@@ -9,7 +9,7 @@ import pytest
 
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.models.base import Embedder
-from adaptlab.train.ensemble_weights import choose_ensemble_weights, weight_grid
+from adaptlab.train.ensemble_weights import choose_ensemble_weights, helper_grid, weight_grid
 
 N = 6
 
@@ -63,3 +63,23 @@ def test_equal_weights_stay_unless_another_weighting_gains_at_least_min_gain() -
 def test_three_members_score_equal_weights_although_quarters_miss_them() -> None:
     choice = choose_ensemble_weights([OneHot(0), OneHot(0), OneHot(0)], toy_set())
     assert choice.weights == pytest.approx((1 / 3, 1 / 3, 1 / 3)) and len(choice.scores) == 16
+
+
+def test_helper_grid_keeps_the_base_at_one_and_each_helper_at_most_as_heavy() -> None:
+    assert helper_grid(2) == [(1.0, 0.0), (1.0, 0.25), (1.0, 0.5), (1.0, 0.75), (1.0, 1.0)]
+    three = helper_grid(3)
+    assert len(three) == 25 and all(w[0] == 1.0 and max(w[1:]) <= 1.0 for w in three)
+    assert helper_grid(1) == [(1.0,)]
+    with pytest.raises(ValueError):
+        helper_grid(0)
+
+
+def test_anchored_choice_takes_the_best_outright_and_ties_to_the_lightest_helper() -> None:
+    # a helper that points at the wrong passage: every weight below the base's retrieves perfectly, so the
+    # tie goes to 0 (the helper is dropped); at weight 1 it ties with the base and costs the ranking
+    wrong = choose_ensemble_weights([OneHot(0), OneHot(1)], toy_set(), anchored=True)
+    assert wrong.weights == (1.0, 0.0) and wrong.scores["1/1"] < 1.0 == wrong.scores["1/0.75"]
+    assert wrong.equal_score == wrong.scores["1/1"] and len(wrong.scores) == 5
+    # a helper that is right where the base is wrong wins whatever gain it brings: no margin over equal weights
+    rescued = choose_ensemble_weights([OneHot(1), OneHot(0)], toy_set(), anchored=True, min_gain=1.0)
+    assert rescued.weights == (1.0, 1.0) and rescued.scores["1/1"] > rescued.scores["1/0"]
