@@ -85,7 +85,7 @@ def test_a_fully_trained_base_joins_adapter_members_in_one_ensemble(tmp_path: Pa
     from adaptlab.config import ExperimentConfig
     from adaptlab.pipeline import Session
     from adaptlab.train.finetune_config import FinetuneConfig
-    from adaptlab.train.finetune_stage import finetune
+    from adaptlab.train.finetune_stage import finetune, heldout_dataset
 
     pairs_file = write_topic_pairs(tmp_path / "pairs.jsonl")
     config = FinetuneConfig(base="minilm", method="full", ensemble=["minilm-onnx-int8"], ensemble_weights=[1.0, 0.5],
@@ -106,6 +106,9 @@ def test_a_fully_trained_base_joins_adapter_members_in_one_ensemble(tmp_path: Pa
         assert (report.path / "hybrid.json").is_file()
         card = (report.path / "README.md").read_text(encoding="utf-8")
         assert "## Ensemble" in card and "`members/minilm-onnx-int8`: weight 0.5" in card
+        heldout = heldout_dataset(session, config)  # what the weights were chosen on, rebuilt for benchmarks
+        assert len(heldout.queries) == report.heldout_pairs and set(heldout.queries.values()) <= {
+            json.loads(line)["query"] for line in pairs_file.read_text(encoding="utf-8").splitlines()}
         after = [s for s in report.scores if s.role == "after"]
         assert after and after[0].result.model == "fullens"
         served = session.embedder("fullens")

@@ -44,6 +44,7 @@ from adaptlab.train.pairs_labelled import read_labelled_pairs
 from adaptlab.train.parallel import english_texts, parallel_pairs
 
 if TYPE_CHECKING:
+    from adaptlab.eval.beir import BeirDataset
     from adaptlab.pipeline import Session
 
 
@@ -139,6 +140,14 @@ def _corpus_chunks(session: Session, config: FinetuneConfig, datasets: list[Any]
         return chunks
     guard = LeakGuard(document_text(d) for ds in datasets for d in ds.corpus.values())
     return [(doc_id, text) for doc_id, text in chunks if not guard.overlaps(text)]
+
+
+def heldout_dataset(session: Session, config: FinetuneConfig) -> BeirDataset:
+    """The held-out pairs of `config` over their documents' chunks: the set `finetune` chooses the ensemble and
+    hybrid weights on, rebuilt from the workspace corpus (for benchmarks that sweep those choices)."""
+    datasets = resolve_datasets(config.eval)
+    _, heldout = split_by_document(_guarded_pairs(session, config, datasets), config.heldout_fraction, config.seed)
+    return heldout_set(heldout, _corpus_chunks(session, config, datasets))
 
 
 def sample(items: list[T], limit: int | None, seed: int) -> list[T]:
@@ -619,4 +628,4 @@ def _ensemble_weights(session: Session, config: FinetuneConfig, members: list[Em
                                   "queries": choice.queries, "documents": choice.documents}
 
 
-__all__ = ["FinetuneReport", "default_name", "finetune", "training_pairs"]
+__all__ = ["FinetuneReport", "default_name", "finetune", "heldout_dataset", "training_pairs"]
