@@ -111,6 +111,14 @@ def test_a_fully_trained_base_joins_adapter_members_in_one_ensemble(tmp_path: Pa
             json.loads(line)["query"] for line in pairs_file.read_text(encoding="utf-8").splitlines()}
         after = [s for s in report.scores if s.role == "after"]
         assert after and after[0].result.model == "fullens"
+        # served like any registered model: embedded into Milvus, searched with the calibrated hybrid weight
+        from adaptlab.pipeline import embed, search
+
+        session.ingest([FIXTURES / "docs"])
+        assert embed(session, "fullens").embedded_now > 0
+        assert session.hybrid_retriever("fullens").weights == report.hybrid_weights
+        hits = search(session, "fullens", ["Windenergie an Land"], k=3, mode="hybrid")[0]
+        assert hits and "wind" in " ".join(h.text for h in hits).lower()
         served = session.embedder("fullens")
         assert served.dim == 2 * 384
         vectors = served.encode_queries(["Windenergie Regel 1"])
