@@ -18,8 +18,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from adaptlab.config import load_config
 from adaptlab.eval.beir import BeirDataset
 from adaptlab.eval.document_windows import document_windows, search_documents
@@ -73,15 +71,13 @@ def main() -> None:
         ensemble = session.embedder(args.model)
         if not isinstance(ensemble, EnsembleEmbedder):
             raise SystemExit(f"{args.model}: not an ensemble")
-        saved = json.loads((Path(session.workspace.root) / "finetuned" / args.model / "ensemble.json").read_text())
-        result: dict[str, Any] = {"model": args.model, "config": str(args.config), "saved_weights":
-                                  [m["weight"] for m in saved["members"]],
+        result: dict[str, Any] = {"model": args.model, "config": str(args.config), "saved_weights": ensemble.weights,
                                   "heldout": sweep(ensemble, heldout_dataset(session, config.finetune), GRID, None)}
         for dataset in resolve_datasets(config.finetune.eval):
             result[dataset.name] = {"truncated": sweep(ensemble, dataset, TEST_BM25, None),
                                     "windows_0.5": sweep(ensemble, dataset, TEST_BM25, 0.5)}
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}; helper weights kept {np.round(result['saved_weights'], 2).tolist()}")
+    print(f"wrote {args.out}; weights kept {result['saved_weights']}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,12 +64,17 @@ def save_ensemble(folder: Path, members: Sequence[tuple[str, float]], extra: dic
     return folder
 
 
-def load_ensemble(folder: Path, load_member: Callable[[Path], Embedder], name: str) -> EnsembleEmbedder:
-    """An EnsembleEmbedder whose members `load_member` opens from their sub-folders."""
+def read_ensemble(folder: Path) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+    """(sub-folder, weight) per member and the whole `ensemble.json` of an ensemble folder."""
     path = Path(folder) / ENSEMBLE_FILE
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
-        entries = [(str(m["folder"]), float(m["weight"])) for m in meta["members"]]
+        return [(str(m["folder"]), float(m["weight"])) for m in meta["members"]], meta
     except (OSError, ValueError, KeyError, TypeError):
         raise AdaptlabError(f"{path}: not a valid ensemble description; re-run `adaptlab finetune`") from None
+
+
+def load_ensemble(folder: Path, load_member: Callable[[Path], Embedder], name: str) -> EnsembleEmbedder:
+    """An EnsembleEmbedder whose members `load_member` opens from their sub-folders."""
+    entries, _ = read_ensemble(folder)
     return EnsembleEmbedder([load_member(Path(folder) / sub) for sub, _ in entries], [w for _, w in entries], name)

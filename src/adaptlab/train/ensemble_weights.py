@@ -88,20 +88,18 @@ def choose_ensemble_weights(members: Sequence[Embedder], dataset: BeirDataset, b
         run = exact_search(combine(queries), combine(docs), doc_ids, query_ids, k=k)
         return float(ir_metrics(dataset.qrels, run)[PRIMARY_METRIC])
 
-    if anchored:
+    if anchored:  # the trained base at 1; the best helper weighting wins outright, ties to the lightest helpers
+        equal = tuple([1.0] * len(members))
         scores = {w: score(w) for w in helper_grid(len(members), steps)}
         best = max(scores, key=lambda w: (round(scores[w], 6), -sum(w)))
-        equal = tuple([1.0] * len(members))
-        return EnsembleWeights(best, {_label(w): round(float(s), 4) for w, s in scores.items()}, len(query_ids),
-                               len(doc_ids), round(float(scores[equal]), 4))
-    equal = tuple([1.0 / len(members)] * len(members))
-    # three members in quarters have no equal point: it is scored as well
-    scores = {w: score(w) for w in dict.fromkeys([*weight_grid(len(members), steps), equal])}
-    best = max(scores, key=lambda w: (round(scores[w], 6), -float(np.abs(np.subtract(w, equal)).sum())))
-    if scores[best] < scores[equal] + min_gain:
-        best = equal
+    else:
+        equal = tuple([1.0 / len(members)] * len(members))
+        # three members in quarters have no equal point: it is scored as well
+        scores = {w: score(w) for w in dict.fromkeys([*weight_grid(len(members), steps), equal])}
+        best = max(scores, key=lambda w: (round(scores[w], 6), -float(np.abs(np.subtract(w, equal)).sum())))
+        if scores[best] < scores[equal] + min_gain:
+            best = equal
     return EnsembleWeights(best, {_label(w): round(float(s), 4) for w, s in scores.items()}, len(query_ids),
                            len(doc_ids), round(float(scores[equal]), 4))
-
 
 __all__ = ["STEPS", "EnsembleWeights", "choose_ensemble_weights", "helper_grid", "weight_grid"]

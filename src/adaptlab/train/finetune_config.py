@@ -188,10 +188,6 @@ class FinetuneConfig(BaseModel):
 
     @model_validator(mode="after")
     def _ensemble_fits_the_method(self) -> FinetuneConfig:
-        if self.ensemble and not (self.method == "adapter" or (self.method == "full" and self.objective in PAIR_OBJECTIVES)):
-            raise ValueError("ensemble: an ensemble joins adapters to an adapted or fully trained base; set method: "
-                             "adapter, or method: full with a pair objective (mnrl, cached-mnrl, matryoshka, triplet, "
-                             "margin-mse)")
         if self.teacher and self.objective not in ("distill-parallel", "margin-mse"):
             raise ValueError("teacher: only distill-parallel and margin-mse learn from a teacher; set one of them "
                              "as the objective")
@@ -201,6 +197,10 @@ class FinetuneConfig(BaseModel):
             raise ValueError("objective: adapters train with in-batch negatives; use objective: mnrl with "
                              "method: adapter")
         pairs_trained = self.method == "full" and self.objective in PAIR_OBJECTIVES
+        if self.ensemble and not (self.method == "adapter" or pairs_trained):
+            raise ValueError("ensemble: an ensemble joins adapters to an adapted or fully trained base; set method: "
+                             "adapter, or method: full with a pair objective (mnrl, cached-mnrl, matryoshka, triplet, "
+                             "margin-mse)")
         if self.hard_negatives and not pairs_trained:
             raise ValueError("hard_negatives: mined negatives train a full fine-tune with a pair objective (mnrl, "
                              "cached-mnrl, matryoshka, triplet, margin-mse); set method: full")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from adaptlab.eval.metrics import PRIMARY_METRIC
-from adaptlab.train.ensemble import ENSEMBLE_FILE
+from adaptlab.train.ensemble import is_ensemble_dir, read_ensemble
 from adaptlab.train.evaluate import Scored
 from adaptlab.train.finetune_config import FinetuneConfig
 
@@ -40,10 +39,9 @@ def write_model_card(folder: Path, name: str, config: FinetuneConfig, rules: Cou
 
 def _ensemble_lines(folder: Path) -> list[str]:
     """The members and weights of an ensemble folder (served as one model), or nothing."""
-    path = folder / ENSEMBLE_FILE
-    if not path.is_file():
+    if not is_ensemble_dir(folder):
         return []
-    meta = json.loads(path.read_text(encoding="utf-8"))
+    members, meta = read_ensemble(folder)
     chosen = " (chosen on the held-out pairs)" if meta.get("weights_chosen_on_heldout") else ""
     return ["## Ensemble", "", f"Served as one model: each member's vectors, weighted{chosen}, concatenated.", "",
-            *[f"- `{m['folder']}`: weight {m['weight']:g}" for m in meta.get("members", [])], ""]
+            *[f"- `{sub}`: weight {weight:g}" for sub, weight in members], ""]
